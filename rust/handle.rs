@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Handles: the zxvmo state of one open file, and its rights.
+//!
+//! Every zxvmo file (the device node and each object's anonymous file)
+//! carries a [`Handle`] in `private_data`: the object it refers to and the
+//! rights this open file grants. `dup(2)` and SCM_RIGHTS share the open
+//! file, hence the handle; `zx_handle_duplicate` and `zx_handle_replace`
+//! make a new open file with a subset of the rights. Every command checks
+//! the rights of the handle it came through.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::mapping::Vma;
+use crate::resource::Resource;
+use crate::vmo::Vmo;
+use crate::{abi, device, ffi_ext, status::zx, uarg, ZXVMO_FOPS};
+use kernel::bindings;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::types::ForeignOwnable;
+use kernel::uaccess::UserSlice;
+
+/// The object a handle refers to.
+#[derive(Clone)]
+pub(crate) enum Object {
+    /// The `/dev/zxvmo` node: creates paged VMOs and hands out the root resource.
+    Device,
+    /// A resource.
+    Resource(Arc<Resource>),
+    /// A VMO.
+    Vmo(Arc<Vmo>),
+}
+
+/// The state of one zxvmo open file.
+pub(crate) struct Handle {
+    object: Object,
+    rights: abi::ZxRights,
+    /// Set by `zx_handle_replace`: the file stays open but is no handle.
+    replaced: AtomicBool,
+}
+
+/// A reserved, not yet installed file descriptor.
+///
+/// # Invariants
+///
+/// `fd` was returned by `get_unused_fd_flags` and is neither installed nor
+/// released.
+struct FdReservation {
+    fd: u32,
+}
+
+impl FdReservation {
+    /// Reserves a close-on-exec descriptor in the current process.
+    fn new() -> Result<Self> {
+        // SAFETY: Reserving a descriptor has no preconditions.
+        let fd = unsafe { bindings::get_unused_fd_flags(bindings::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(Error::from_errno(fd));
+        }
+        // INVARIANT: A fresh reservation.
+        Ok(FdReservation { fd: fd as u32 })
+    }
+
+    /// Installs `file` at the reserved descriptor; the descriptor owns the
+    /// caller's reference to `file` from now on.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be a valid file whose reference the caller owns.
+    unsafe fn install(self, file: *mut bindings::file) -> u32 {
+        let fd = self.fd;
+        core::mem::forget(self);
+        // SAFETY: `fd` is reserved and not installed (type invariant);
+        // `file`'s reference is handed over (the caller's contract).
+        unsafe { bindings::fd_install(fd, file) };
+        fd
+    }
+}
+
+impl Drop for FdReservation {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `fd` is reserved and not installed.
+        unsafe { bindings::put_unused_fd(self.fd) };
+    }
+}
+
+impl Handle {
+    /// A handle for an opened `/dev/zxvmo`.
+    pub(crate) fn device() -> Self {
+        Self::new(Object::Device, 0)
+    }
+
+    fn new(object: Object, rights: abi::ZxRights) -> Self {
+        Handle {
+            object,
+            rights,
+            replaced: AtomicBool::new(false),
+        }
+    }
+
+    /// Makes a new file for a handle to `object` with `rights` and returns
+    /// its descriptor (close-on-exec). Nothing is visible to userspace until
+    /// the last step succeeds.
+    ///
+    /// # Errors
+    ///
+    /// `EMFILE` when the process has no free descriptor; `ZX_ERR_NO_MEMORY`
+    /// when allocation fails.
+    pub(crate) fn install(object: Object, rights: abi::ZxRights) -> Result<isize> {
+        let name = match object {
+            Object::Device => kernel::c_str!("[zxvmo]"),
+            Object::Resource(_) => kernel::c_str!("[zxvmo-resource]"),
+            Object::Vmo(_) => kernel::c_str!("[zxvmo-vmo]"),
+        };
+        let fd = FdReservation::new()?;
+        let handle = KBox::new(Handle::new(object, rights), GFP_KERNEL)
+            .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
+        let private = handle.into_foreign();
+        // SAFETY: `name` and `ZXVMO_FOPS` are static; `private` is a handle
+        // the new file owns once this succeeds.
+        let file = unsafe {
+            ffi_ext::anon_inode_getfile(
+                name.as_char_ptr(),
+                &ZXVMO_FOPS.0,
+                private.cast_mut(),
+                bindings::O_RDWR as _,
+            )
+        };
+        if let Err(e) = kernel::error::from_err_ptr(file) {
+            // SAFETY: The file was not made, so `private` is still ours.
+            drop(unsafe { KBox::<Handle>::from_foreign(private) });
+            return Err(e);
+        }
+        // SAFETY: `file` is the valid file just made, whose reference we own.
+        Ok(unsafe { fd.install(file) } as isize)
+    }
+
+    /// Fails with `ZX_ERR_ACCESS_DENIED` unless the handle has all `rights`.
+    fn require(&self, rights: abi::ZxRights) -> Result {
+        if self.rights & rights == rights {
+            Ok(())
+        } else {
+            Err(zx(abi::ZX_ERR_ACCESS_DENIED))
+        }
+    }
+
+    /// Runs ioctl `cmd` with user argument `arg` on this handle.
+    ///
+    /// Commands that are not zxvmo's, and zxvmo commands that do not apply to
+    /// this kind of object, fail with `ENOTTY` (`ZX_ERR_WRONG_TYPE`); any
+    /// command on a replaced handle fails with `ZX_ERR_BAD_HANDLE`.
+    pub(crate) fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
+        if self.replaced.load(Ordering::Acquire) {
+            return Err(zx(abi::ZX_ERR_BAD_HANDLE));
+        }
+        match (&self.object, cmd) {
+            (Object::Device, _) => device::ioctl(cmd, arg),
+            (_, abi::ZXVMO_IOC_HANDLE_DUPLICATE) => self.duplicate(uarg::read(arg)?),
+            (_, abi::ZXVMO_IOC_HANDLE_REPLACE) => self.replace(uarg::read(arg)?),
+            (_, abi::ZXVMO_IOC_GET_INFO) => {
+                let mut info = abi::ZxvmoInfo {
+                    rights: self.rights,
+                    ..Default::default()
+                };
+                match &self.object {
+                    Object::Resource(r) => r.info(&mut info),
+                    Object::Vmo(v) => v.info(&mut info),
+                    Object::Device => {}
+                }
+                uarg::write(arg, &info)?;
+                Ok(0)
+            }
+            (Object::Resource(r), abi::ZXVMO_IOC_RESOURCE_CREATE) => {
+                let args: abi::ZxvmoResourceCreate = uarg::read(arg)?;
+                let child = Resource::create(r, &args)?;
+                Handle::install(Object::Resource(child), abi::ZX_DEFAULT_RESOURCE_RIGHTS)
+            }
+            (Object::Resource(r), abi::ZXVMO_IOC_VMO_CREATE_PHYSICAL) => {
+                let args: abi::ZxvmoVmoCreatePhysical = uarg::read(arg)?;
+                let vmo = Vmo::create_physical(r, &args)?;
+                Handle::install(Object::Vmo(vmo), abi::ZX_DEFAULT_VMO_RIGHTS)
+            }
+            (Object::Vmo(v), _) => self.vmo_ioctl(v, cmd, arg),
+            _ => Err(zx(abi::ZX_ERR_WRONG_TYPE)),
+        }
+    }
+
+    fn vmo_ioctl(&self, vmo: &Arc<Vmo>, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            abi::ZXVMO_IOC_VMO_CREATE_CHILD => {
+                self.require(abi::ZX_RIGHT_DUPLICATE | abi::ZX_RIGHT_READ)?;
+                let args: abi::ZxvmoVmoCreateChild = uarg::read(arg)?;
+                let child = vmo.create_child(&args)?;
+                let mut rights = self.rights;
+                if args.options & abi::ZX_VMO_CHILD_SNAPSHOT != 0 {
+                    // A snapshot is the caller's own copy.
+                    rights |= abi::ZX_RIGHT_WRITE;
+                }
+                if args.options & abi::ZX_VMO_CHILD_NO_WRITE != 0 {
+                    rights &= !abi::ZX_RIGHT_WRITE;
+                }
+                return Handle::install(Object::Vmo(child), rights);
+            }
+            abi::ZXVMO_IOC_WAIT_ONE => return self.wait_one(vmo, arg),
+            abi::ZXVMO_IOC_VMO_READ | abi::ZXVMO_IOC_VMO_WRITE => {
+                let write = cmd == abi::ZXVMO_IOC_VMO_WRITE;
+                self.require(if write {
+                    abi::ZX_RIGHT_WRITE
+                } else {
+                    abi::ZX_RIGHT_READ
+                })?;
+                vmo.read_write(&uarg::read(arg)?, write)?;
+            }
+            abi::ZXVMO_IOC_VMO_GET_SIZE => uarg::write(arg, &vmo.size())?,
+            abi::ZXVMO_IOC_VMO_SET_SIZE => {
+                self.require(abi::ZX_RIGHT_WRITE)?;
+                vmo.set_size(uarg::read(arg)?)?;
+            }
+            abi::ZXVMO_IOC_VMO_SET_CACHE_POLICY => {
+                self.require(abi::ZX_RIGHT_MAP)?;
+                vmo.set_cache_policy(uarg::read(arg)?)?;
+            }
+            abi::ZXVMO_IOC_GET_PROPERTY => {
+                self.require(abi::ZX_RIGHT_GET_PROPERTY)?;
+                let p: abi::ZxvmoProperty = uarg::read(arg)?;
+                if p.reserved != 0 {
+                    return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+                }
+                let mut out = UserSlice::new(p.value as usize, p.len as usize).writer();
+                match p.property {
+                    abi::ZX_PROP_NAME if p.len < abi::ZX_MAX_NAME_LEN as u64 => {
+                        return Err(zx(abi::ZX_ERR_BUFFER_TOO_SMALL))
+                    }
+                    abi::ZX_PROP_NAME => out.write(&vmo.name())?,
+                    abi::ZX_PROP_VMO_CONTENT_SIZE if p.len < 8 => {
+                        return Err(zx(abi::ZX_ERR_BUFFER_TOO_SMALL))
+                    }
+                    abi::ZX_PROP_VMO_CONTENT_SIZE => out.write(&vmo.content_size())?,
+                    _ => return Err(zx(abi::ZX_ERR_INVALID_ARGS)),
+                }
+            }
+            abi::ZXVMO_IOC_SET_PROPERTY => {
+                self.require(abi::ZX_RIGHT_SET_PROPERTY)?;
+                let p: abi::ZxvmoProperty = uarg::read(arg)?;
+                if p.reserved != 0 {
+                    return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+                }
+                let mut input = UserSlice::new(p.value as usize, p.len as usize).reader();
+                match p.property {
+                    abi::ZX_PROP_NAME => {
+                        let mut name = [0u8; abi::ZX_MAX_NAME_LEN - 1];
+                        let n = name.len().min(p.len as usize);
+                        input.read_slice(&mut name[..n])?;
+                        vmo.set_name(&name[..n]);
+                    }
+                    abi::ZX_PROP_VMO_CONTENT_SIZE if p.len < 8 => {
+                        return Err(zx(abi::ZX_ERR_BUFFER_TOO_SMALL))
+                    }
+                    abi::ZX_PROP_VMO_CONTENT_SIZE => vmo.set_content_size(input.read()?)?,
+                    _ => return Err(zx(abi::ZX_ERR_INVALID_ARGS)),
+                }
+            }
+            _ => return Err(zx(abi::ZX_ERR_WRONG_TYPE)),
+        }
+        Ok(0)
+    }
+
+    /// The rights a duplicate or replacement asking for `rights` gets.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_INVALID_ARGS` when `rights` holds a right this handle lacks.
+    fn subset(&self, rights: abi::ZxRights) -> Result<abi::ZxRights> {
+        if rights == abi::ZX_RIGHT_SAME_RIGHTS {
+            Ok(self.rights)
+        } else if rights & !self.rights != 0 {
+            Err(zx(abi::ZX_ERR_INVALID_ARGS))
+        } else {
+            Ok(rights)
+        }
+    }
+
+    /// `zx_handle_duplicate`: a new file for the same object.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_ACCESS_DENIED` without `ZX_RIGHT_DUPLICATE`; as
+    /// [`Handle::subset`] and [`Handle::install`].
+    fn duplicate(&self, rights: abi::ZxRights) -> Result<isize> {
+        self.require(abi::ZX_RIGHT_DUPLICATE)?;
+        let rights = self.subset(rights)?;
+        Handle::install(self.object.clone(), rights)
+    }
+
+    /// `zx_handle_replace`: a new file for the same object; this handle is
+    /// invalid afterwards, even when the call fails (as in Zircon).
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_BAD_HANDLE` when another call replaced it first; as
+    /// [`Handle::subset`] and [`Handle::install`].
+    fn replace(&self, rights: abi::ZxRights) -> Result<isize> {
+        if self.replaced.swap(true, Ordering::AcqRel) {
+            return Err(zx(abi::ZX_ERR_BAD_HANDLE));
+        }
+        let rights = self.subset(rights)?;
+        Handle::install(self.object.clone(), rights)
+    }
+
+    /// Maps this handle's VMO into `vma`.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_WRONG_TYPE` for a handle that is not a VMO; `ZX_ERR_BAD_HANDLE` for a
+    /// replaced handle; as [`Vma::check_rights`] and [`Vmo::mmap`].
+    pub(crate) fn mmap(&self, vma: &mut Vma<'_>, file: *mut bindings::file) -> Result {
+        if self.replaced.load(Ordering::Acquire) {
+            return Err(zx(abi::ZX_ERR_BAD_HANDLE));
+        }
+        let Object::Vmo(vmo) = &self.object else {
+            return Err(zx(abi::ZX_ERR_WRONG_TYPE));
+        };
+        vma.check_rights(self.rights)?;
+        vmo.mmap(vma, file)
+    }
+
+    /// The VMO this handle refers to, if it is a VMO handle.
+    pub(crate) fn vmo(&self) -> Option<&Vmo> {
+        match &self.object {
+            Object::Vmo(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// `poll(2)` on this handle: a VMO reports `ZX_VMO_ZERO_CHILDREN` as
+    /// readable; other objects have no signals.
+    pub(crate) fn poll(
+        &self,
+        file: *mut bindings::file,
+        pt: *mut bindings::poll_table_struct,
+    ) -> u32 {
+        match &self.object {
+            Object::Vmo(v) if !self.replaced.load(Ordering::Acquire) => v.poll(file, pt),
+            _ => crate::vmo::EPOLLERR,
+        }
+    }
+
+    /// `zx_object_wait_one` on this handle's VMO.
+    fn wait_one(&self, vmo: &Vmo, arg: usize) -> Result<isize> {
+        let mut w: abi::ZxvmoWaitOne = uarg::read(arg)?;
+        let (observed, result) = vmo.wait_one(w.signals, w.deadline);
+        w.observed = observed;
+        uarg::write(arg, &w)?;
+        result.map(|()| 0)
+    }
+}

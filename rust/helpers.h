@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations of rust/helpers.c, read by bindgen together with the kernel
+ * headers whose functions the 6.12 `kernel::bindings` crate lacks.
+ */
+#ifndef ZXVMO_HELPERS_H
+#define ZXVMO_HELPERS_H
+
+#include <linux/types.h>
+
+/* The `mode` module parameter: permissions of the /dev/zxvmo node. */
+extern unsigned short zxvmo_param_mode;
+
+struct vm_area_struct;
+
+/* One past the highest physical address the CPU can form. */
+u64 zxvmo_phys_addr_limit(void);
+
+/* vma->vm_flags, and vm_flags_mod() (a static inline). */
+unsigned long zxvmo_vma_flags(const struct vm_area_struct *vma);
+void zxvmo_vma_mod_flags(struct vm_area_struct *vma, unsigned long set,
+			 unsigned long clear);
+
+/* vma->vm_page_prot through the pgprot_*() macros. */
+void zxvmo_vma_prot_noncached(struct vm_area_struct *vma);
+void zxvmo_vma_prot_device(struct vm_area_struct *vma);
+void zxvmo_vma_prot_writecombine(struct vm_area_struct *vma);
+
+struct file;
+struct poll_table_struct;
+struct wait_queue_head;
+
+/* get_file(): takes a reference to @file and returns it. */
+struct file *zxvmo_get_file(struct file *file);
+
+/* init_waitqueue_head() (a macro with its own lock class key). */
+void zxvmo_init_waitqueue_head(struct wait_queue_head *wq);
+
+/* poll_wait() (a static inline). */
+void zxvmo_poll_wait(struct file *file, struct wait_queue_head *wq,
+		     struct poll_table_struct *pt);
+
+/* @shmem's own mmap operation, applied to @target (@shmem or a view of its
+ * inode) and @vma. */
+int zxvmo_shmem_mmap(struct file *shmem, struct file *target,
+		     struct vm_area_struct *vma);
+
+/* Pages of @file's page cache: the memory a shmem file has committed. */
+unsigned long zxvmo_file_nrpages(struct file *file);
+
+#endif

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Resources: the capability to touch a range of physical address space.
+//!
+//! Zircon's `zx_resource_create` (kinds ROOT and MMIO). The root resource
+//! spans all of physical address space and is handed only to a caller with
+//! `CAP_SYS_RAWIO` on a kernel that is not locked down. An MMIO resource is
+//! made from a parent that contains its range, after the iomem checks below;
+//! with `ZX_RSRC_FLAG_EXCLUSIVE` its range is claimed in the iomem tree (seen
+//! in `/proc/iomem` as `zxvmo:<name>`) until the resource and everything made
+//! from it are gone: children and VMOs hold an `Arc` to it.
+//!
+//! **iomem checks** (on resource creation and again on physical-VMO
+//! creation): the range must not touch System RAM, nor a range that another
+//! driver holds busy or exclusive. This rebuilds `iomem_is_exclusive`'s rule
+//! (not exported to modules) from `walk_iomem_res_desc`; a range covered by
+//! the resource's own claim passes.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{abi, ffi_ext, status::zx};
+use kernel::bindings;
+use kernel::ffi::{c_int, c_void};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// The next kernel object id; shared by every zxvmo object.
+static NEXT_KOID: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh kernel object id.
+pub(crate) fn new_koid() -> u64 {
+    NEXT_KOID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The page size as a `u64`.
+pub(crate) const PAGE: u64 = bindings::PAGE_SIZE as u64;
+
+/// Checks that `[base, base + size)` is a non-empty page-aligned range the
+/// CPU can address.
+///
+/// # Errors
+///
+/// `ZX_ERR_INVALID_ARGS` for a misaligned or empty range;
+/// `ZX_ERR_OUT_OF_RANGE` when it overflows or exceeds the physical address
+/// width.
+pub(crate) fn check_phys_range(base: u64, size: u64) -> Result {
+    if size == 0 || base % PAGE != 0 || size % PAGE != 0 {
+        return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+    }
+    // SAFETY: The helper only reads boot CPU data.
+    let limit = unsafe { ffi_ext::zxvmo_phys_addr_limit() };
+    match base.checked_add(size) {
+        Some(end) if end <= limit => Ok(()),
+        _ => Err(zx(abi::ZX_ERR_OUT_OF_RANGE)),
+    }
+}
+
+/// What the walk over busy and exclusive iomem resources found.
+struct IomemWalk {
+    /// The range of the caller's own claim, which may be busy.
+    own: Option<(u64, u64)>,
+    /// Set when a foreign busy or exclusive resource overlaps the range.
+    conflict: bool,
+}
+
+/// `walk_iomem_res_desc` callback: notes a conflict unless the (clipped)
+/// resource lies inside the caller's own claim.
+///
+/// # Safety
+///
+/// `res` points to a valid `struct resource` and `arg` to an [`IomemWalk`],
+/// both for the duration of the call (as `walk_iomem_res_desc` passes them).
+unsafe extern "C" fn iomem_walk_cb(res: *mut bindings::resource, arg: *mut c_void) -> c_int {
+    // SAFETY: Per the function's contract.
+    let (walk, res) = unsafe { (&mut *arg.cast::<IomemWalk>(), &*res) };
+    let inside_own = walk
+        .own
+        .is_some_and(|(start, end)| res.start >= start && res.end <= end);
+    if inside_own {
+        return 0;
+    }
+    walk.conflict = true;
+    1
+}
+
+/// Applies the iomem checks to `[base, base + size)` (a range that passed
+/// [`check_phys_range`]); `own` is the caller's own claim, if any.
+///
+/// # Errors
+///
+/// `ZX_ERR_ACCESS_DENIED` when the range touches System RAM or a foreign
+/// busy or exclusive iomem resource.
+pub(crate) fn check_iomem(base: u64, size: u64, own: Option<&IomemClaim>) -> Result {
+    let last = base + size - 1;
+    // SAFETY: `region_intersects` only reads the iomem tree under its lock.
+    let ram = unsafe {
+        bindings::region_intersects(
+            base,
+            size as usize,
+            bindings::IORESOURCE_SYSTEM_RAM as _,
+            bindings::IORES_DESC_NONE as _,
+        )
+    };
+    if ram != bindings::REGION_DISJOINT as c_int {
+        return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+    }
+    let mut walk = IomemWalk {
+        own: own.map(|c| (c.start, c.start + c.len - 1)),
+        conflict: false,
+    };
+    // `walk_iomem_res_desc` matches resources whose flags contain all the
+    // given bits, so busy and exclusive resources each need their own walk.
+    for flag in [bindings::IORESOURCE_BUSY, bindings::IORESOURCE_EXCLUSIVE] {
+        // SAFETY: `walk` outlives the call and the callback matches the
+        // contract of `iomem_walk_cb`.
+        unsafe {
+            bindings::walk_iomem_res_desc(
+                bindings::IORES_DESC_NONE as _,
+                (bindings::IORESOURCE_MEM | flag) as _,
+                base,
+                last,
+                (&mut walk as *mut IomemWalk).cast(),
+                Some(iomem_walk_cb),
+            )
+        };
+        if walk.conflict {
+            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+        }
+    }
+    Ok(())
+}
+
+/// Length of an iomem claim's name: `"zxvmo:"`, the object name, a NUL.
+const CLAIM_NAME_LEN: usize = 6 + abi::ZX_MAX_NAME_LEN;
+
+/// An exclusive claim of a range in the iomem tree.
+///
+/// # Invariants
+///
+/// `[start, start + len)` is claimed with `__request_region` under the name
+/// in `name`, which stays at its address until [`Drop`] releases the claim.
+pub(crate) struct IomemClaim {
+    start: u64,
+    len: u64,
+    name: KBox<[u8; CLAIM_NAME_LEN]>,
+}
+
+// SAFETY: The claim is only released (in `Drop`), which may happen on any
+// thread; the name buffer is never written after the claim is made.
+unsafe impl Send for IomemClaim {}
+// SAFETY: Shared references only read `start` and `len`.
+unsafe impl Sync for IomemClaim {}
+
+impl IomemClaim {
+    /// Claims `[start, start + len)` busy and exclusive as `zxvmo:<name>`.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_ACCESS_DENIED` when any part of the range is already claimed;
+    /// `ZX_ERR_NO_MEMORY` when allocation fails.
+    fn new(start: u64, len: u64, name: &[u8; abi::ZX_MAX_NAME_LEN]) -> Result<Self> {
+        let mut buf =
+            KBox::new([0u8; CLAIM_NAME_LEN], GFP_KERNEL).map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
+        buf[..6].copy_from_slice(b"zxvmo:");
+        let n = name_len(name);
+        buf[6..6 + n].copy_from_slice(&name[..n]);
+        // SAFETY: `iomem_resource` is the kernel's iomem root; `buf` is a
+        // NUL-terminated name that outlives the claim (it is released in
+        // `Drop` before the box is freed).
+        let res = unsafe {
+            bindings::__request_region(
+                core::ptr::addr_of_mut!(bindings::iomem_resource),
+                start,
+                len,
+                buf.as_ptr().cast(),
+                bindings::IORESOURCE_EXCLUSIVE as c_int,
+            )
+        };
+        if res.is_null() {
+            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+        }
+        // INVARIANT: `__request_region` succeeded for exactly this range.
+        Ok(IomemClaim {
+            start,
+            len,
+            name: buf,
+        })
+    }
+}
+
+impl Drop for IomemClaim {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the range is claimed, once, by us.
+        unsafe {
+            bindings::__release_region(
+                core::ptr::addr_of_mut!(bindings::iomem_resource),
+                self.start,
+                self.len,
+            )
+        };
+        // The name may be freed now that the iomem tree no longer points at it.
+        let _ = &self.name;
+    }
+}
+
+/// The length of a NUL-padded object name, without its padding.
+pub(crate) fn name_len(name: &[u8; abi::ZX_MAX_NAME_LEN]) -> usize {
+    name.iter()
+        .position(|&b| b == 0)
+        .unwrap_or(abi::ZX_MAX_NAME_LEN - 1)
+        .min(abi::ZX_MAX_NAME_LEN - 1)
+}
+
+/// A zxvmo resource object.
+pub(crate) struct Resource {
+    koid: u64,
+    kind: u32,
+    base: u64,
+    size: u64,
+    name: [u8; abi::ZX_MAX_NAME_LEN],
+    claim: Option<IomemClaim>,
+    /// Keeps the parent, and so its claim, alive while this resource lives.
+    parent: Option<Arc<Resource>>,
+}
+
+impl Resource {
+    /// The root resource, for a caller with `CAP_SYS_RAWIO` on a kernel that
+    /// is not locked down.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_ACCESS_DENIED` without the capability or under lockdown;
+    /// `ZX_ERR_NO_MEMORY` when allocation fails.
+    pub(crate) fn root() -> Result<Arc<Self>> {
+        // SAFETY: `capable` checks the current task's credentials.
+        let privileged = unsafe { bindings::capable(bindings::CAP_SYS_RAWIO as c_int) };
+        if !privileged {
+            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+        }
+        // SAFETY: `security_locked_down` only reads the lockdown state.
+        let locked =
+            unsafe { ffi_ext::security_locked_down(ffi_ext::lockdown_reason_LOCKDOWN_DEV_MEM) };
+        if locked != 0 {
+            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+        }
+        let mut name = [0u8; abi::ZX_MAX_NAME_LEN];
+        name[..4].copy_from_slice(b"root");
+        Arc::new(
+            Resource {
+                koid: new_koid(),
+                kind: abi::ZX_RSRC_KIND_ROOT,
+                base: 0,
+                // SAFETY: The helper only reads boot CPU data.
+                size: unsafe { ffi_ext::zxvmo_phys_addr_limit() },
+                name,
+                claim: None,
+                parent: None,
+            },
+            GFP_KERNEL,
+        )
+        .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
+    }
+
+    /// `zx_resource_create`: a child MMIO resource of `parent`.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_INVALID_ARGS` for another kind, unknown flags or a misaligned
+    /// or empty range; `ZX_ERR_OUT_OF_RANGE` for an overflowing one;
+    /// `ZX_ERR_ACCESS_DENIED` when the parent does not contain the range,
+    /// the iomem checks fail or an exclusive claim overlaps another;
+    /// `ZX_ERR_NO_MEMORY` when allocation fails.
+    pub(crate) fn create(parent: &Arc<Self>, args: &abi::ZxvmoResourceCreate) -> Result<Arc<Self>> {
+        if args.kind != abi::ZX_RSRC_KIND_MMIO || args.flags & !abi::ZX_RSRC_FLAG_EXCLUSIVE != 0 {
+            return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+        }
+        check_phys_range(args.base, args.size)?;
+        parent.check_grants(args.base, args.size)?;
+        check_iomem(args.base, args.size, parent.claim())?;
+        let mut name = args.name;
+        let n = name_len(&name);
+        name[n..].fill(0);
+        let claim = if args.flags & abi::ZX_RSRC_FLAG_EXCLUSIVE != 0 {
+            Some(IomemClaim::new(args.base, args.size, &name)?)
+        } else {
+            None
+        };
+        Arc::new(
+            Resource {
+                koid: new_koid(),
+                kind: abi::ZX_RSRC_KIND_MMIO,
+                base: args.base,
+                size: args.size,
+                name,
+                claim,
+                parent: Some(parent.clone()),
+            },
+            GFP_KERNEL,
+        )
+        .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
+    }
+
+    /// Checks that this resource grants `[base, base + size)`, a range that
+    /// passed [`check_phys_range`].
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_ACCESS_DENIED` when the range is not inside this resource.
+    pub(crate) fn check_grants(&self, base: u64, size: u64) -> Result {
+        let end = base + size;
+        if base >= self.base && end <= self.base.saturating_add(self.size) {
+            Ok(())
+        } else {
+            Err(zx(abi::ZX_ERR_ACCESS_DENIED))
+        }
+    }
+
+    /// Checks that a physical VMO may cover `[paddr, paddr + size)`: the
+    /// resource grants the range, and the range passes the iomem checks
+    /// (the claim of this resource or an ancestor allowed). As in Zircon,
+    /// the root resource grants every range.
+    ///
+    /// # Errors
+    ///
+    /// As [`check_phys_range`], [`Resource::check_grants`] and [`check_iomem`].
+    pub(crate) fn check_vmo_range(&self, paddr: u64, size: u64) -> Result {
+        check_phys_range(paddr, size)?;
+        self.check_grants(paddr, size)?;
+        check_iomem(paddr, size, self.claim())
+    }
+
+    /// The iomem claim covering this resource: its own or its nearest
+    /// claiming ancestor's.
+    fn claim(&self) -> Option<&IomemClaim> {
+        self.claim
+            .as_ref()
+            .or_else(|| self.parent.as_ref().and_then(|p| p.claim()))
+    }
+
+    /// Fills the resource's part of `ZXVMO_IOC_GET_INFO`.
+    pub(crate) fn info(&self, info: &mut abi::ZxvmoInfo) {
+        info.koid = self.koid;
+        info.obj_type = abi::ZX_OBJ_TYPE_RESOURCE;
+        info.size = self.size;
+        info.content_size = self.base;
+        info.flags = self.kind;
+        info.name = self.name;
+    }
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Typed copies of ioctl arguments to and from user memory.
+//!
+//! Each argument is read once, into a kernel copy that is then validated, so
+//! userspace cannot change it between check and use.
+
+use crate::abi;
+use kernel::prelude::*;
+use kernel::types::{AsBytes, FromBytes};
+use kernel::uaccess::UserSlice;
+
+/// Reads the `T` that userspace passed at `arg`.
+pub(crate) fn read<T: FromBytes>(arg: usize) -> Result<T> {
+    UserSlice::new(arg, core::mem::size_of::<T>())
+        .reader()
+        .read()
+}
+
+/// Writes `value` to the `T` at userspace address `arg`.
+pub(crate) fn write<T: AsBytes>(arg: usize, value: &T) -> Result {
+    UserSlice::new(arg, core::mem::size_of::<T>())
+        .writer()
+        .write(value)
+}
+
+macro_rules! plain_abi_structs {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: The ABI structs are `#[repr(C)]`, made only of integers and
+        // integer arrays with no implicit padding (the ABI file asserts their
+        // sizes), so every bit pattern is valid and every byte initialised.
+        unsafe impl FromBytes for $t {}
+        // SAFETY: As above.
+        unsafe impl AsBytes for $t {}
+    )*};
+}
+
+plain_abi_structs!(
+    abi::ZxvmoVersion,
+    abi::ZxvmoResourceCreate,
+    abi::ZxvmoVmoCreate,
+    abi::ZxvmoVmoCreatePhysical,
+    abi::ZxvmoVmoRw,
+    abi::ZxvmoProperty,
+    abi::ZxvmoVmoCreateChild,
+    abi::ZxvmoWaitOne,
+    abi::ZxvmoInfo,
+);

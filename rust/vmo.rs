@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! VMOs: Zircon's virtual memory objects, paged and physical.
+//!
+//! - Paged VMOs (`zx_vmo_create`, seed 004) are backed by a shmem file
+//!   ([`ShmemFile`]): size rounded up to the page, content size the
+//!   unrounded size, resizable unless `ZX_VMO_NON_RESIZABLE`.
+//! - Physical VMOs (`zx_vmo_create_physical`, seeds 000–003) name a range
+//!   of MMIO that their resource grants and the iomem checks allow. They
+//!   cannot be read, written or resized through the VMO; they are mapped
+//!   with `remap_pfn_range` under their cache policy (UNCACHED by default).
+//! - Children (`zx_vmo_create_child`): slices share their parent's memory
+//!   (both kinds); snapshots copy a paged parent's content at creation.
+//!
+//! `ZX_VMO_ZERO_CHILDREN` is active while a VMO has no live child. A child
+//! lives while any handle or mapping of it does (mappings hold a file
+//! reference, files hold the child), so the signal comes back exactly when
+//! the last of them goes, and [`Vmo::wait_one`] and `poll(2)` wake.
+//!
+//! # Locking
+//!
+//! Two mutexes per VMO, taken in this order:
+//!
+//! 1. `Vmo::io` serialises what changes or copies a paged VMO's content
+//!    against its size: `read`, `write`, `set_size` and snapshots. It is
+//!    held across user copies and shmem calls, which may take shmem's
+//!    inode lock and then `mmap_lock` (a fault on the user buffer);
+//!    nothing takes it under `mmap_lock`.
+//! 2. `Vmo::inner` guards the mutable state: size, content size, name,
+//!    cache policy and the mapping and child counts. `mmap` and VMA
+//!    `close` take it under `mmap_lock`, so it is a leaf: never held
+//!    across a user copy, a shmem call or an allocation that could
+//!    recurse. A mapping is counted before the remap, and a child before
+//!    it is made, so a concurrent `set_cache_policy` sees either.
+//!
+//! A parent's locks may be held while a child is created, never the other
+//! way round.
+
+use crate::mapping::Vma;
+use crate::resource::{self, Resource, PAGE};
+use crate::shmem::ShmemFile;
+use crate::{abi, ffi_ext, status::zx};
+use kernel::bindings;
+use kernel::prelude::*;
+use kernel::sync::{Arc, CondVar, Mutex};
+use kernel::types::Opaque;
+use kernel::{new_condvar, new_mutex};
+
+/// What memory a VMO is made of.
+pub(crate) enum Backing {
+    /// `[paddr, paddr + size)` of physical address space, granted by `resource`.
+    Physical {
+        /// Keeps the resource, and so its iomem claim, alive.
+        _resource: Arc<Resource>,
+        /// First physical address.
+        paddr: u64,
+    },
+    /// Bytes `[offset, offset + size)` of a shmem file.
+    Paged {
+        /// The file; shared with the parent for a slice.
+        file: ShmemFile,
+        /// For a slice: the view of `file` its mappings use (see
+        /// [`ShmemFile::view`]).
+        view: Option<ShmemFile>,
+        /// Where the VMO starts in the file (non-zero only for slices).
+        offset: u64,
+        /// Whether `set_size` may change the size.
+        resizable: bool,
+    },
+}
+
+/// The mutable state of a VMO, guarded by [`Vmo::inner`].
+pub(crate) struct VmoInner {
+    size: u64,
+    content_size: u64,
+    name: [u8; abi::ZX_MAX_NAME_LEN],
+    cache_policy: u32,
+    mappings: u64,
+    children: u64,
+}
+
+/// A VMO.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Vmo {
+    koid: u64,
+    backing: Backing,
+    /// Flags for `ZxvmoInfo` beyond the backing's kind.
+    info_flags: u32,
+    /// The VMO this one is a child of; its child count includes us.
+    parent: Option<Arc<Vmo>>,
+    #[pin]
+    io: Mutex<()>,
+    #[pin]
+    inner: Mutex<VmoInner>,
+    /// Woken when the signals change (for `wait_one`).
+    #[pin]
+    signal_cv: CondVar,
+    /// Woken when the signals change (for `poll`).
+    #[pin]
+    poll_wq: Opaque<bindings::wait_queue_head>,
+}
+
+// SAFETY: The wait queue head is only used through the kernel's wait-queue
+// functions, which lock it internally.
+unsafe impl Send for Vmo {}
+// SAFETY: As above; all other state is behind `inner` or immutable.
+unsafe impl Sync for Vmo {}
+
+/// `poll(2)` bits (uapi `eventpoll.h`), which bindgen does not carry.
+const EPOLLIN: u32 = 0x1;
+const EPOLLRDNORM: u32 = 0x40;
+/// `poll(2)`'s error bit, for handles that have no signals.
+pub(crate) const EPOLLERR: u32 = 0x8;
+
+/// Checks the size of a new paged VMO and rounds it up to the page.
+fn paged_size(size: u64) -> Result<u64> {
+    match size.checked_next_multiple_of(PAGE) {
+        Some(rounded) if rounded <= crate::shmem::MAX_SIZE => Ok(rounded),
+        _ => Err(zx(abi::ZX_ERR_OUT_OF_RANGE)),
+    }
+}
+
+impl Vmo {
+    fn new(
+        backing: Backing,
+        size: u64,
+        content_size: u64,
+        cache_policy: u32,
+        info_flags: u32,
+        parent: Option<Arc<Vmo>>,
+    ) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Vmo {
+                koid: resource::new_koid(),
+                backing,
+                info_flags,
+                parent,
+                io <- new_mutex!((), "zxvmo::Vmo::io"),
+                inner <- new_mutex!(
+                    VmoInner {
+                        size,
+                        content_size,
+                        name: [0; abi::ZX_MAX_NAME_LEN],
+                        cache_policy,
+                        mappings: 0,
+                        children: 0,
+                    },
+                    "zxvmo::Vmo::inner"
+                ),
+                signal_cv <- new_condvar!("zxvmo::Vmo::signal_cv"),
+                poll_wq <- Opaque::ffi_init(|wq| {
+                    // SAFETY: `wq` is the field's memory, not yet in use.
+                    unsafe { ffi_ext::zxvmo_init_waitqueue_head(wq) }
+                }),
+            }),
+            GFP_KERNEL,
+        )
+        .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
+    }
+
+    /// `zx_vmo_create`: a paged VMO of `size` bytes rounded up to the page.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_INVALID_ARGS` for options other than 0 or
+    /// `ZX_VMO_NON_RESIZABLE`; `ZX_ERR_OUT_OF_RANGE` for a size too large;
+    /// `ZX_ERR_NO_MEMORY`.
+    pub(crate) fn create(args: &abi::ZxvmoVmoCreate) -> Result<Arc<Self>> {
+        if args.options & !abi::ZX_VMO_NON_RESIZABLE != 0 || args.reserved != 0 {
+            return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+        }
+        let size = paged_size(args.size)?;
+        let resizable = args.options & abi::ZX_VMO_NON_RESIZABLE == 0;
+        let backing = Backing::Paged {
+            file: ShmemFile::new(size)?,
+            view: None,
+            offset: 0,
+            resizable,
+        };
+        Self::new(
+            backing,
+            size,
+            args.size,
+            abi::ZX_CACHE_POLICY_CACHED,
+            0,
+            None,
+        )
+    }
+
+    /// `zx_vmo_create_physical`: a VMO over `[paddr, paddr + size)`.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_INVALID_ARGS` for a misaligned or empty range,
+    /// `ZX_ERR_OUT_OF_RANGE` for an overflowing one or one beyond the
+    /// physical address width, `ZX_ERR_ACCESS_DENIED` when the resource does
+    /// not grant it or it fails the iomem checks, `ZX_ERR_NO_MEMORY` when
+    /// allocation fails.
+    pub(crate) fn create_physical(
+        resource: &Arc<Resource>,
+        args: &abi::ZxvmoVmoCreatePhysical,
+    ) -> Result<Arc<Self>> {
+        resource.check_vmo_range(args.paddr, args.size)?;
+        let backing = Backing::Physical {
+            _resource: resource.clone(),
+            paddr: args.paddr,
+        };
+        Self::new(
+            backing,
+            args.size,
+            args.size,
+            abi::ZX_CACHE_POLICY_UNCACHED,
+            0,
+            None,
+        )
+    }
+
+    /// `zx_vmo_create_child`: a slice or snapshot of `[offset, offset + size)`.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_INVALID_ARGS` for unknown or conflicting options or a
+    /// misaligned offset; `ZX_ERR_OUT_OF_RANGE` when a slice leaves the
+    /// parent or the range overflows; `ZX_ERR_NOT_SUPPORTED` for a snapshot
+    /// of a physical VMO or a slice of a resizable one; `ZX_ERR_NO_MEMORY`.
+    pub(crate) fn create_child(
+        self: &Arc<Self>,
+        args: &abi::ZxvmoVmoCreateChild,
+    ) -> Result<Arc<Self>> {
+        let known = abi::ZX_VMO_CHILD_SNAPSHOT
+            | abi::ZX_VMO_CHILD_SLICE
+            | abi::ZX_VMO_CHILD_RESIZABLE
+            | abi::ZX_VMO_CHILD_NO_WRITE;
+        let o = args.options;
+        let slice = o & abi::ZX_VMO_CHILD_SLICE != 0;
+        let snapshot = o & abi::ZX_VMO_CHILD_SNAPSHOT != 0;
+        if o & !known != 0
+            || args.reserved != 0
+            || slice == snapshot
+            || (slice && o & abi::ZX_VMO_CHILD_RESIZABLE != 0)
+            || args.offset % PAGE != 0
+        {
+            return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+        }
+        let end = args
+            .offset
+            .checked_add(args.size)
+            .ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
+        if slice && args.size % PAGE != 0 {
+            return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+        }
+        // A snapshot sees the content as of now: no write or resize runs
+        // while it is copied.
+        let _io = self.io.lock();
+        // Check and count the child in one step, so a concurrent
+        // cache-policy change sees it; the child is made outside the lock
+        // (copying takes shmem's inode lock, which must not nest in it).
+        let (size, policy) = {
+            let mut inner = self.inner.lock();
+            if slice && end > inner.size {
+                return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
+            }
+            inner.children += 1;
+            (inner.size, inner.cache_policy)
+        };
+        self.signals_changed();
+        let child = self.make_child(args, size, policy);
+        if child.is_err() {
+            // Never made, so never dropped: give the count back here.
+            self.child_gone();
+        }
+        child
+    }
+
+    /// Makes the child `args` asks for of this VMO, whose size is `size`
+    /// and cache policy `policy`; the caller has counted it already.
+    fn make_child(
+        self: &Arc<Self>,
+        args: &abi::ZxvmoVmoCreateChild,
+        size: u64,
+        policy: u32,
+    ) -> Result<Arc<Self>> {
+        if args.options & abi::ZX_VMO_CHILD_SLICE != 0 {
+            let backing = match &self.backing {
+                Backing::Physical { _resource, paddr } => Backing::Physical {
+                    _resource: _resource.clone(),
+                    paddr: paddr + args.offset,
+                },
+                Backing::Paged {
+                    resizable: true, ..
+                } => return Err(zx(abi::ZX_ERR_NOT_SUPPORTED)),
+                Backing::Paged { file, offset, .. } => Backing::Paged {
+                    file: file.clone(),
+                    view: Some(file.view(&crate::mapping::ZXVMO_SLICE_VIEW_FOPS.0)?),
+                    offset: offset + args.offset,
+                    resizable: false,
+                },
+            };
+            let flags = abi::ZX_INFO_VMO_IS_SLICE;
+            return Self::new(
+                backing,
+                args.size,
+                args.size,
+                policy,
+                flags,
+                Some(self.clone()),
+            );
+        }
+        let Backing::Paged { file, offset, .. } = &self.backing else {
+            return Err(zx(abi::ZX_ERR_NOT_SUPPORTED));
+        };
+        let child_size = paged_size(args.size)?;
+        let copy = ShmemFile::new(child_size)?;
+        let avail = size.saturating_sub(args.offset).min(child_size);
+        copy.copy_from(file, offset + args.offset, avail)?;
+        let backing = Backing::Paged {
+            file: copy,
+            view: None,
+            offset: 0,
+            resizable: args.options & abi::ZX_VMO_CHILD_RESIZABLE != 0,
+        };
+        let cached = abi::ZX_CACHE_POLICY_CACHED;
+        let flags = abi::ZX_INFO_VMO_IS_COW_CLONE;
+        Self::new(
+            backing,
+            child_size,
+            args.size,
+            cached,
+            flags,
+            Some(self.clone()),
+        )
+    }
+
+    /// The active signals.
+    fn signals(inner: &VmoInner) -> u32 {
+        if inner.children == 0 {
+            abi::ZX_VMO_ZERO_CHILDREN
+        } else {
+            0
+        }
+    }
+
+    /// Wakes everyone waiting for this VMO's signals.
+    fn signals_changed(&self) {
+        self.signal_cv.notify_all();
+        // SAFETY: `poll_wq` was initialised in `new` and lives as long as `self`.
+        unsafe {
+            bindings::__wake_up(
+                self.poll_wq.get(),
+                bindings::TASK_NORMAL,
+                1,
+                core::ptr::null_mut(),
+            )
+        };
+    }
+
+    /// A child of this VMO is gone (its last handle and mapping).
+    fn child_gone(&self) {
+        let mut inner = self.inner.lock();
+        inner.children = inner.children.saturating_sub(1);
+        drop(inner);
+        self.signals_changed();
+    }
+
+    /// `zx_object_wait_one`: waits until any of `signals` is active or the
+    /// `CLOCK_MONOTONIC` `deadline` (ns; `i64::MAX` for never) passes.
+    /// Returns the active signals.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_TIMED_OUT` (with the signals observed) when the deadline
+    /// passes first; `ERESTARTSYS` when a signal interrupts the wait.
+    pub(crate) fn wait_one(&self, signals: u32, deadline: i64) -> (u32, Result) {
+        let mut inner = self.inner.lock();
+        loop {
+            let active = Self::signals(&inner);
+            if active & signals != 0 {
+                return (active, Ok(()));
+            }
+            // SAFETY: `ktime_get` only reads the monotonic clock.
+            let now = unsafe { bindings::ktime_get() };
+            if now >= deadline {
+                return (active, Err(zx(abi::ZX_ERR_TIMED_OUT)));
+            }
+            let jiffies = if deadline == i64::MAX {
+                kernel::time::Jiffies::MAX
+            } else {
+                // SAFETY: A pure conversion; at least one jiffy so the loop
+                // re-checks the clock after sleeping.
+                unsafe { bindings::nsecs_to_jiffies((deadline - now) as u64) }.max(1)
+            };
+            if let kernel::sync::CondVarTimeoutResult::Signal { .. } = self
+                .signal_cv
+                .wait_interruptible_timeout(&mut inner, jiffies)
+            {
+                return (Self::signals(&inner), Err(ERESTARTSYS));
+            }
+        }
+    }
+
+    /// `poll(2)`: registers `pt` on the VMO's wait queue and returns
+    /// `EPOLLIN | EPOLLRDNORM` while `ZX_VMO_ZERO_CHILDREN` is active.
+    pub(crate) fn poll(
+        &self,
+        file: *mut bindings::file,
+        pt: *mut bindings::poll_table_struct,
+    ) -> u32 {
+        // SAFETY: `file` and `pt` come from the VFS poll call; `poll_wq`
+        // lives as long as `self`, which the file keeps alive.
+        unsafe { ffi_ext::zxvmo_poll_wait(file, self.poll_wq.get(), pt) };
+        if Self::signals(&self.inner.lock()) & abi::ZX_VMO_ZERO_CHILDREN != 0 {
+            EPOLLIN | EPOLLRDNORM
+        } else {
+            0
+        }
+    }
+
+    /// `zx_vmo_get_size`.
+    pub(crate) fn size(&self) -> u64 {
+        self.inner.lock().size
+    }
+
+    /// `zx_vmo_set_size`: the content size follows the new size.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_NOT_SUPPORTED` for a physical VMO; `ZX_ERR_UNAVAILABLE` for a
+    /// non-resizable one; `ZX_ERR_OUT_OF_RANGE` for a size too large.
+    pub(crate) fn set_size(&self, size: u64) -> Result {
+        let Backing::Paged {
+            file, resizable, ..
+        } = &self.backing
+        else {
+            return Err(zx(abi::ZX_ERR_NOT_SUPPORTED));
+        };
+        if !resizable {
+            return Err(zx(abi::ZX_ERR_UNAVAILABLE));
+        }
+        let rounded = paged_size(size)?;
+        // `io` keeps reads, writes and snapshots out; `inner` is not held
+        // across the truncate (shmem's inode lock must not nest in it). A
+        // racing `mmap` may still map up to the old size: past the new one,
+        // its pages fault with SIGBUS.
+        let _io = self.io.lock();
+        file.truncate(rounded)?;
+        let mut inner = self.inner.lock();
+        inner.size = rounded;
+        inner.content_size = size;
+        Ok(())
+    }
+
+    /// `zx_vmo_read` / `zx_vmo_write` between the VMO at `args.offset` and
+    /// the user buffer `args.buffer`.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_NOT_SUPPORTED` for a physical VMO (the seeds: "not usable with
+    /// `zx_vmo_read()` and `zx_vmo_write()`"); `ZX_ERR_OUT_OF_RANGE` beyond
+    /// the size (nothing is copied); `EFAULT` for a bad buffer.
+    pub(crate) fn read_write(&self, args: &abi::ZxvmoVmoRw, write: bool) -> Result {
+        let Backing::Paged { file, offset, .. } = &self.backing else {
+            return Err(zx(abi::ZX_ERR_NOT_SUPPORTED));
+        };
+        let len = usize::try_from(args.len).map_err(|_| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
+        let buffer = usize::try_from(args.buffer).map_err(|_| zx(abi::ZX_ERR_INVALID_ARGS))?;
+        // `io` keeps the size from changing under the copy; `inner` is
+        // released before it, as the copy may fault.
+        let _io = self.io.lock();
+        match args.offset.checked_add(args.len) {
+            Some(end) if end <= self.size() => {}
+            _ => return Err(zx(abi::ZX_ERR_OUT_OF_RANGE)),
+        }
+        file.user_io(offset + args.offset, buffer, len, write)
+    }
+
+    /// The content size (`ZX_PROP_VMO_CONTENT_SIZE`).
+    pub(crate) fn content_size(&self) -> u64 {
+        self.inner.lock().content_size
+    }
+
+    /// Sets the content size without resizing.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_OUT_OF_RANGE` when `content_size` exceeds the VMO's size.
+    pub(crate) fn set_content_size(&self, content_size: u64) -> Result {
+        let mut inner = self.inner.lock();
+        if content_size > inner.size {
+            return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
+        }
+        inner.content_size = content_size;
+        Ok(())
+    }
+
+    /// The name (`ZX_PROP_NAME`), NUL-padded.
+    pub(crate) fn name(&self) -> [u8; abi::ZX_MAX_NAME_LEN] {
+        self.inner.lock().name
+    }
+
+    /// Sets the name from `name`, truncated to `ZX_MAX_NAME_LEN - 1` bytes
+    /// and cut at its first NUL.
+    pub(crate) fn set_name(&self, name: &[u8]) {
+        let mut new = [0u8; abi::ZX_MAX_NAME_LEN];
+        let name = &name[..name.len().min(abi::ZX_MAX_NAME_LEN - 1)];
+        let n = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        new[..n].copy_from_slice(&name[..n]);
+        self.inner.lock().name = new;
+    }
+
+    /// `zx_vmo_set_cache_policy`.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_INVALID_ARGS` for an unknown policy; `ZX_ERR_NOT_SUPPORTED`
+    /// for anything but CACHED on a paged VMO (its memory is ordinary
+    /// RAM); `ZX_ERR_BAD_STATE` while the VMO is mapped or has children.
+    pub(crate) fn set_cache_policy(&self, policy: u32) -> Result {
+        if policy > abi::ZX_CACHE_POLICY_WRITE_COMBINING {
+            return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+        }
+        if matches!(self.backing, Backing::Paged { .. }) && policy != abi::ZX_CACHE_POLICY_CACHED {
+            return Err(zx(abi::ZX_ERR_NOT_SUPPORTED));
+        }
+        let mut inner = self.inner.lock();
+        if inner.mappings != 0 || inner.children != 0 {
+            return Err(zx(abi::ZX_ERR_BAD_STATE));
+        }
+        inner.cache_policy = policy;
+        Ok(())
+    }
+
+    /// Fills the VMO's part of `ZXVMO_IOC_GET_INFO`.
+    pub(crate) fn info(&self, info: &mut abi::ZxvmoInfo) {
+        let inner = self.inner.lock();
+        info.koid = self.koid;
+        info.parent_koid = self.parent.as_ref().map_or(0, |p| p.koid);
+        info.obj_type = abi::ZX_OBJ_TYPE_VMO;
+        info.size = inner.size;
+        info.content_size = inner.content_size;
+        info.num_children = inner.children;
+        info.num_mappings = inner.mappings;
+        info.cache_policy = inner.cache_policy;
+        info.name = inner.name;
+        info.flags = self.info_flags;
+        info.committed_bytes = 0;
+        if let Backing::Paged {
+            file, resizable, ..
+        } = &self.backing
+        {
+            info.flags |= abi::ZX_INFO_VMO_TYPE_PAGED;
+            if *resizable {
+                info.flags |= abi::ZX_INFO_VMO_RESIZABLE;
+            }
+            // A slice shares its parent's file, so this is the file's total.
+            info.committed_bytes = file.committed();
+        }
+    }
+
+    /// Maps the VMO into `vma`, whose protections the caller checked against
+    /// the handle's rights; `handle_file` is the zxvmo file of the handle,
+    /// which the VMA holds from now on.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_OUT_OF_RANGE` when the VMA's offset and length exceed the
+    /// VMO; the errno of `remap_pfn_range` or shmem's mmap when it fails.
+    pub(crate) fn mmap(&self, vma: &mut Vma<'_>, handle_file: *mut bindings::file) -> Result {
+        let offset = vma.offset().ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
+        let len = vma.len();
+        let policy = {
+            let mut inner = self.inner.lock();
+            match offset.checked_add(len) {
+                Some(end) if end <= inner.size => {}
+                _ => return Err(zx(abi::ZX_ERR_OUT_OF_RANGE)),
+            }
+            // Counted before the remap so that `set_cache_policy` sees it.
+            inner.mappings += 1;
+            inner.cache_policy
+        };
+        let result = match &self.backing {
+            Backing::Physical { paddr, .. } => {
+                vma.set_cache_policy(policy);
+                vma.remap_pfn(paddr + offset)
+            }
+            Backing::Paged {
+                file,
+                view,
+                offset: base,
+                ..
+            } => vma.map_shmem(file, view.as_ref().unwrap_or(file), *base),
+        };
+        match result {
+            Ok(()) => {
+                // The VMA now holds the handle's file, and with it this VMO,
+                // as one of its mappings; its callbacks keep that in step.
+                vma.hold_file(handle_file);
+                Ok(())
+            }
+            Err(e) => {
+                self.mapping_closed();
+                Err(e)
+            }
+        }
+    }
+
+    /// Counts one more VMA mapping the VMO (a copy or split of a mapping).
+    pub(crate) fn mapping_opened(&self) {
+        self.inner.lock().mappings += 1;
+    }
+
+    /// Counts one VMA fewer mapping the VMO.
+    pub(crate) fn mapping_closed(&self) {
+        let mut inner = self.inner.lock();
+        inner.mappings = inner.mappings.saturating_sub(1);
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Vmo {
+    fn drop(self: Pin<&mut Self>) {
+        if let Some(parent) = &self.parent {
+            parent.child_gone();
+        }
+    }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds zxvmo's debug test kernel from Debian's linux-source-6.12, or reuses
+# the cached build whose key (kernel version, config, toolchain versions)
+# matches. Points $ZXVMO_CACHE/kernel-current at the tree to use.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/config.sh"
+
+tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1) ||
+	true
+[ -n "$tarball" ] || die "no /usr/src/linux-source-6.12.tar.*: run scripts/setup.sh"
+src_ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+rustc_ver=$("$KERNEL_RUSTC" --version)
+clang_ver=$(clang --version | head -n1)
+bindgen_ver=$(bindgen --version)
+vng_ver=$(vng --version 2>&1 | head -n1)
+key=$(printf '%s\n' "$src_ver" "$rustc_ver" "$clang_ver" "$bindgen_ver" "$vng_ver" |
+	cat - "$here/kernel.config" | sha256sum | cut -c1-16)
+dir="$ZXVMO_CACHE/kernel-$src_ver-$key"
+mkdir -p "$ZXVMO_CACHE"
+
+if [ -e "$dir/.zxvmo-built" ]; then
+	ln -sfn "$dir" "$ZXVMO_CACHE/kernel-current"
+	say "test kernel cached: $dir"
+	exit 0
+fi
+
+# A debug build with KASAN needs about 4.5 GB.
+avail_kb=$(df -Pk "$ZXVMO_CACHE" | awk 'NR==2 {print $4}')
+[ "$avail_kb" -gt $((6 * 1024 * 1024)) ] ||
+	die "need 6 GB free under $ZXVMO_CACHE for the test kernel, have $((avail_kb / 1024)) MB"
+
+kmake() { make -C "$dir" LLVM=1 RUSTC="$KERNEL_RUSTC" HOSTRUSTC="$KERNEL_RUSTC" "$@"; }
+
+say "building the test kernel (key $key) in $dir"
+rm -rf "$dir"
+mkdir -p "$dir"
+say "extracting $tarball"
+tar -xf "$tarball" -C "$dir" --strip-components=1
+
+say "configuring: virtme-ng's minimal config + scripts/kernel.config"
+(cd "$dir" && vng --kconfig >"$dir/kconfig.log" 2>&1) ||
+	die "vng --kconfig failed; see $dir/kconfig.log"
+grep -v '^#' "$here/kernel.config" | grep . | while IFS== read -r opt val; do
+	name=${opt#CONFIG_}
+	case $val in
+	y) "$dir/scripts/config" --file "$dir/.config" -e "$name" ;;
+	n) "$dir/scripts/config" --file "$dir/.config" -d "$name" ;;
+	*) "$dir/scripts/config" --file "$dir/.config" --set-val "$name" "$val" ;;
+	esac
+done
+kmake olddefconfig >>"$dir/kconfig.log" 2>&1 || die "olddefconfig failed; see $dir/kconfig.log"
+
+# Kconfig drops options silently when a dependency is unmet: check each one.
+bad=()
+while IFS== read -r opt val; do
+	case $val in
+	y) grep -qx "$opt=y" "$dir/.config" || bad+=("$opt") ;;
+	n) ! grep -qx "$opt=y" "$dir/.config" || bad+=("$opt") ;;
+	esac
+done < <(grep -v '^#' "$here/kernel.config" | grep .)
+[ ${#bad[@]} -eq 0 ] || die "the kernel's .config did not keep: ${bad[*]} (see $dir/.config)"
+
+kmake rustavailable >"$dir/rustavailable.log" 2>&1 ||
+	die "the kernel rejects this Rust toolchain ($rustc_ver, $bindgen_ver): $(tail -n3 "$dir/rustavailable.log")"
+
+jobs=$(($(nproc) + 1))
+say "compiling the kernel with -j$jobs (about 25 minutes on 2 cores); log: $dir/build.log"
+kmake -j"$jobs" >"$dir/build.log" 2>&1 &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+	sleep 60
+	kill -0 "$pid" 2>/dev/null && say "  still compiling: $(grep -c '^  [A-Z]' "$dir/build.log") steps done, last: $(tail -n1 "$dir/build.log" | cut -c1-80)"
+done
+wait "$pid" || die "kernel build failed; last lines of $dir/build.log:
+$(tail -n 20 "$dir/build.log")"
+grep -qx CONFIG_RUST=y "$dir/.config" || die "CONFIG_RUST lost during the build"
+[ -f "$dir/arch/x86/boot/bzImage" ] || die "no bzImage after the build"
+
+touch "$dir/.zxvmo-built"
+ln -sfn "$dir" "$ZXVMO_CACHE/kernel-current"
+# Older keys are dead weight (4 GB each): keep only the current one.
+for old in "$ZXVMO_CACHE"/kernel-*; do
+	[ "$old" = "$dir" ] || [ "$old" = "$ZXVMO_CACHE/kernel-current" ] || rm -rf "$old"
+done
+say "test kernel built: $dir"

@@ -1,0 +1,30 @@
+# The hostile run's table; sourced by scripts/hostile.sh and scripts/test.sh.
+# shellcheck shell=bash
+
+# hostile_table OUTDIR LABEL VM_EXIT: prints the table from a VM run of
+# tests/vm/hostile.sh and returns non-zero unless every part passed and the
+# kernel reported nothing and leaked nothing.
+hostile_table() {
+	local out=$1 label=$2 rc=$3 pattern reports leaks fuzz faults races priv
+	pattern='BUG:|WARNING:|UBSAN:|KASAN:|Oops|general protection fault|Kernel panic|kernel BUG|possible circular locking|possible recursive locking|inconsistent lock state|INFO: trying to register non-static key|suspicious RCU usage|INFO: task .* blocked'
+	reports=$(sed -n '/zxvmo-vm: command starts/,$p' "$out/dmesg.txt" 2>/dev/null | grep -cE "$pattern")
+	leaks=$(grep -c '^unreferenced object' "$out/kmemleak.txt" 2>/dev/null)
+	fuzz=$(awk '/^ZXVMO-FUZZ-CALLS/ { print $2 }' "$out/hostile.txt" 2>/dev/null)
+	faults=$(awk '/^ZXVMO-FAULTS/ { n += $2 } END { print n + 0 }' "$out/hostile.txt" 2>/dev/null)
+	races=$(awk '/^ZXVMO-STRESS-RACES/ { print $2 }' "$out/hostile.txt" 2>/dev/null)
+	priv=$(sed -n 's/^PRIVILEGE test result: \([a-zA-Z]*\)\. \([0-9]*\) passed.*/\1, \2 passed/p' "$out/hostile.txt" 2>/dev/null)
+	part() { grep -q "^$1 ok" "$out/hostile.txt" 2>/dev/null && echo ok || echo FAILED; }
+	printf '\n%-36s %-14s %s\n' "zxvmo hostile run ($label)" "figure" "part"
+	printf '%-36s %-14s %s\n' "ioctl/mmap/poll calls made" "${fuzz:-0}" "fuzz: $(part fuzz)"
+	printf '%-36s %-14s %s\n' "allocation faults injected" "${faults:-0}" "faults: $(part faults)"
+	printf '%-36s %-14s %s\n' "races run" "${races:-0}" "stress: $(part stress)"
+	printf '%-36s %-14s %s\n' "privilege tests" "${priv:-none}" "privilege: $(part privilege)"
+	printf '%-36s %-14s %s\n' "kernel reports found (must be 0)" "${reports:-?}" "KASAN/UBSAN/lockdep/WARN/BUG"
+	printf '%-36s %-14s %s\n' "leaks (must be 0)" "${leaks:-?}" "kmemleak after rmmod"
+	if [ "$rc" -ne 0 ] || [ "${reports:-1}" != 0 ] || [ "${leaks:-1}" != 0 ] ||
+		grep -q FAILED "$out/hostile.txt" 2>/dev/null || [ ! -s "$out/hostile.txt" ]; then
+		echo "zxvmo hostile ($label): FAIL (logs in $out)"
+		return 1
+	fi
+	echo "zxvmo hostile ($label): PASS"
+}

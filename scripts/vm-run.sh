@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Runs a command as root inside a virtme-ng VM booted on zxvmo's test kernel,
+# with QEMU's edu device and an ivshmem-plain device backed by a host file,
+# then fails if the guest's kernel log holds any KASAN, UBSAN, lockdep,
+# kmemleak, WARN, BUG or Oops report, quoting it.
+#
+#   scripts/vm-run.sh [--lockdown] [--out DIR] [--] command [args...]
+#
+# The command runs in the repo's directory (the host filesystem is shared
+# read-only, with writable overlays). In the guest, ZXVMO_OUT is a writable
+# directory shared with the host, and ZXVMO_IVSHMEM_FILE the host file behind
+# the ivshmem BAR2 (mapped shared: guest writes land in it).
+# Exit status: the command's, or 100 when the kernel reported something,
+# or 101 when the guest died without reporting.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+. "$here/config.sh"
+
+# no5lvl: with 5-level paging, the KASAN kernel under TCG sometimes
+# reports a wild access from an interrupt in early boot.
+cmdline="no5lvl"
+out=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--lockdown) cmdline="$cmdline lockdown=integrity"; shift ;;
+	--out) out=$2; shift 2 ;;
+	--) shift; break ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || die "usage: vm-run.sh [--lockdown] [--out DIR] [--] command..."
+kdir=${KDIR:-$(zxvmo_kdir)} || die "no test kernel: run scripts/setup.sh"
+[ -f "$kdir/arch/x86/boot/bzImage" ] || die "no bzImage in $kdir"
+
+out=${out:-$repo/out/vm-$(date +%Y%m%d-%H%M%S)-$$}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+ivshmem="$out/ivshmem.bin"
+
+qemu_opts="-device edu -object memory-backend-file,size=4M,share=on,mem-path=$ivshmem,id=hostmem -device ivshmem-plain,memdev=hostmem"
+
+# KVM only when a probe boot on this machine proved it works (nested KVM
+# hangs here); the answer is cached per kernel.
+accel=(--disable-kvm)
+probe="$ZXVMO_CACHE/kvm-probe-$(basename "$(readlink -f "$kdir")")"
+if [ "${ZXVMO_KVM:-probe}" = probe ] && [ -w /dev/kvm ]; then
+	if [ ! -f "$probe" ]; then
+		say "probing KVM with a 60 s boot (once per kernel)"
+		if timeout -k 5 60 setsid vng -r "$kdir" --user root --disable-microvm -- true \
+			</dev/null >/dev/null 2>&1; then
+			echo yes >"$probe"
+		else
+			echo no >"$probe"
+		fi
+		pkill -f "qemu-system.*$(readlink -f "$kdir")" 2>/dev/null || true
+	fi
+	[ "$(cat "$probe")" = yes ] && accel=()
+elif [ "${ZXVMO_KVM:-}" = 1 ]; then
+	accel=()
+fi
+
+pattern='BUG:|WARNING:|UBSAN:|KASAN:|Oops|general protection fault|Kernel panic|kernel BUG|possible circular locking|possible recursive locking|inconsistent lock state|INFO: trying to register non-static key|suspicious RCU usage|INFO: task .* blocked|kmemleak: .* new suspected memory leak'
+
+boot() {
+	rm -f "$out/rc" "$out/dmesg.txt" "$out/kmemleak.txt" "$ivshmem"
+	truncate -s 4M "$ivshmem"
+	# The host's side of the ivshmem checks: the last page holds byte
+	# i*7+3, which the guest must read through BAR2.
+	python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 7 + 3) % 256 for i in range(4096)))' |
+		dd of="$ivshmem" bs=4096 seek=1023 conv=notrunc status=none
+	say "booting $(basename "$(readlink -f "$kdir")") ${accel[*]:-(KVM)} ($cmdline): $*"
+	set +e
+	# Through a pipe: QEMU reopens its stdout, which truncates a file.
+	vng -r "$kdir" --user root "${accel[@]}" --disable-microvm --cpus 2 --memory 2G \
+		--rwdir="$out" --cwd="$repo" --append="$cmdline" \
+		--qemu-opts="$qemu_opts" -- "$here/vm-guest.sh" "$out" "$@" </dev/null 2>&1 |
+		tee "$out/console.log"
+	vng_rc=${PIPESTATUS[0]}
+	set -e
+}
+
+# A report the kernel makes while booting, before the command starts, is
+# not the command's, but it turns lock debugging off for the rest of the
+# run: boot once more, and fail only if that happens again.
+for attempt in 1 2; do
+	boot "$@"
+	[ -f "$out/dmesg.txt" ] || break
+	boot_findings=$(sed '/zxvmo-vm: command starts/q' "$out/dmesg.txt" | grep -E "$pattern" || true)
+	[ -n "$boot_findings" ] && [ "$attempt" = 1 ] || break
+	say "the kernel reported a problem while booting, before the command ran; booting again:"
+	echo "$boot_findings" | head -n 3 | sed 's/^/  boot: /' >&2
+done
+
+if [ ! -f "$out/dmesg.txt" ]; then
+	say "FAIL: the guest died before reporting (vng exit $vng_rc); rerun with vng -v to see its console"
+	exit 101
+fi
+rc=$(cat "$out/rc")
+
+# Findings in the kernel log. Lines the debug kernel prints at every boot
+# (lockdep's banner, kmemleak's init) do not match the pattern.
+findings=$(grep -nE "$pattern" "$out/dmesg.txt" || true)
+leaks=""
+[ -s "$out/kmemleak.txt" ] && leaks=$(head -n 40 "$out/kmemleak.txt")
+if [ -n "$findings" ] || [ -n "$leaks" ]; then
+	say "FAIL: the guest kernel reported problems (full log: $out/dmesg.txt)"
+	if [ -n "$findings" ]; then
+		first=$(echo "$findings" | head -n1 | cut -d: -f1)
+		echo "$findings" | head -n 20 | sed 's/^/  finding: /' >&2
+		echo "  --- kernel log from the first finding ---" >&2
+		sed -n "$((first > 3 ? first - 3 : 1)),$((first + 40))p" "$out/dmesg.txt" | sed 's/^/  | /' >&2
+	fi
+	[ -z "$leaks" ] || { echo "  --- kmemleak ---" >&2; echo "$leaks" | sed 's/^/  | /' >&2; }
+	exit 100
+fi
+[ "$rc" -eq 0 ] || say "FAIL: the command exited with $rc"
+[ "$rc" -ne 0 ] || say "ok: command passed, kernel log clean ($out)"
+exit "$rc"

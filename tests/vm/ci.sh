@@ -1,0 +1,13 @@
+#!/bin/bash
+# One VM boot for `make test`: the suite, then the short hostile run.
+#   tests/vm/ci.sh KO FUZZ STRESS FAULTS_TESTS PRIVILEGE_TESTS -- TESTBIN...
+set -u
+here=$(dirname "$0")
+ko=$1 fuzz=$2 stress=$3 faults=$4 privilege=$5
+shift 5
+[ "${1:-}" = -- ] && shift
+rc=0
+"$here/suite.sh" "$ko" "$@" || rc=1
+echo "== hostile input (short)"
+"$here/hostile.sh" "$ko" "$fuzz" "$stress" "$faults" "$privilege" 50000 10 || rc=1
+exit $rc

@@ -1,0 +1,129 @@
+//! Fault injection: every zxvmo call, with each of its allocations failing
+//! in turn, fails with `NO_MEMORY` (or recovers), leaves no descriptor or
+//! file behind, and nothing half-made stays visible. kmemleak, checked by
+//! the VM harness after the run, must find nothing.
+
+use zxvmo::{
+    HandleBased, Resource, ResourceFlags, ResourceKind, Rights, Status, VmarFlags, Vmo,
+    VmoChildOptions, VmoOptions,
+};
+use zxvmo_vmtests::*;
+
+const PAGE: u64 = 4096;
+
+/// Prints the count in a form scripts/hostile.sh adds up.
+fn report(what: &str, n: usize) {
+    println!("ZXVMO-FAULTS {n} {what}");
+    assert!(n > 0, "{what}: no allocation failure was injected");
+}
+
+#[test]
+fn every_call_fails_cleanly_under_allocation_failure() {
+    require_vm();
+    let bar = edu_bar0();
+    let root = root();
+    report("vmo_create", fail_each_allocation(|| Vmo::create(3 * PAGE)));
+    report(
+        "resource_create",
+        fail_each_allocation(|| {
+            Resource::create(
+                &root,
+                ResourceKind::Mmio,
+                ResourceFlags::empty(),
+                bar.base,
+                PAGE,
+                "f",
+            )
+        }),
+    );
+    let res = Resource::create(
+        &root,
+        ResourceKind::Mmio,
+        ResourceFlags::empty(),
+        bar.base,
+        bar.size,
+        "f",
+    )
+    .unwrap();
+    report(
+        "vmo_create_physical",
+        fail_each_allocation(|| Vmo::create_physical(&res, bar.base, PAGE as usize)),
+    );
+    let v = Vmo::create_with_opts(VmoOptions::NON_RESIZABLE, 4 * PAGE).unwrap();
+    v.write(&[7u8; 3 * PAGE as usize], 0).unwrap();
+    report(
+        "create_child(slice)",
+        fail_each_allocation(|| v.create_child(VmoChildOptions::SLICE, PAGE, PAGE)),
+    );
+    report(
+        "create_child(snapshot)",
+        fail_each_allocation(|| v.create_child(VmoChildOptions::SNAPSHOT, 0, 4 * PAGE)),
+    );
+    report(
+        "duplicate_handle",
+        fail_each_allocation(|| v.duplicate_handle(Rights::READ)),
+    );
+    let r = Vmo::create(PAGE).unwrap();
+    report(
+        "map",
+        fail_each_allocation(|| {
+            let m = r.map(
+                0,
+                PAGE as usize,
+                VmarFlags::PERM_READ | VmarFlags::PERM_WRITE,
+            )?;
+            m.write8(0, 1)?;
+            Ok(m)
+        }),
+    );
+    assert_eq!(
+        r.basic_info().unwrap().num_mappings,
+        0,
+        "a failed map left a mapping counted"
+    );
+    let w = Vmo::create(64 * PAGE).unwrap();
+    let data = vec![0x42u8; 64 * PAGE as usize];
+    report("write", fail_each_allocation(|| w.write(&data, 0)));
+    report(
+        "set_size",
+        fail_each_allocation(|| {
+            let s = Vmo::create(PAGE)?;
+            s.set_size(16 * PAGE)?;
+            s.write(&[1], 15 * PAGE)
+        }),
+    );
+    // Exclusive claims: `__request_region` reports a failed allocation and
+    // a conflict alike, so zxvmo reports ACCESS_DENIED there; either way
+    // nothing may stay claimed.
+    let fds = open_fds();
+    let mut injected = 0;
+    for n in 1..200 {
+        let (r, fired) = with_fail_nth(n, || {
+            Resource::create(
+                &root,
+                ResourceKind::Mmio,
+                ResourceFlags::EXCLUSIVE,
+                bar.base,
+                PAGE,
+                "fault-claim",
+            )
+        });
+        if !fired {
+            assert!(r.is_ok());
+            break;
+        }
+        match r {
+            Err(s) => {
+                assert!(s == Status::NO_MEMORY || s == Status::ACCESS_DENIED, "{s}");
+                assert!(
+                    !iomem_has("zxvmo:fault-claim"),
+                    "a failed exclusive create left its claim"
+                );
+                injected += 1;
+            }
+            Ok(made) => drop(made),
+        }
+        assert_eq!(open_fds(), fds);
+    }
+    report("resource_create(exclusive)", injected);
+}
