@@ -11,7 +11,7 @@ KDIR ?= $(ZXVMO_CACHE)/kernel-current
 KERNEL_RUSTC ?= /usr/bin/rustc
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=$(KERNEL_RUSTC) HOSTRUSTC=$(KERNEL_RUSTC)
 
-.PHONY: all modules setup test demo hostile hostile-short clean check-kdir fmt
+.PHONY: all modules setup test demo hostile hostile-short bench clean check-kdir fmt
 
 all: modules
 
@@ -36,6 +36,9 @@ hostile:
 
 hostile-short:
 	scripts/hostile.sh --short
+
+bench:
+	scripts/bench.sh
 
 fmt:
 	rustfmt --edition 2021 --config-path $(KDIR)/.rustfmt.toml rust/zxvmo_main.rs

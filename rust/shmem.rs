@@ -72,11 +72,12 @@ impl ShmemFile {
     ///
     /// `ZX_ERR_NO_MEMORY`.
     pub(crate) fn view(&self, fops: &'static bindings::file_operations) -> Result<Self> {
+        // `alloc_file_pseudo` consumes the inode reference taken here only
+        // when it succeeds; the file's last `fput` drops the module
+        // reference `fops.owner` needs, taken here as `anon_inode_getfile`
+        // does for its files.
         // SAFETY: By the type invariant `file` is valid, so are its inode
-        // and mount. `alloc_file_pseudo` consumes the inode reference taken
-        // here only when it succeeds; the file's last `fput` drops the
-        // module reference `fops.owner` needs (taken here, as
-        // `anon_inode_getfile` does for its files).
+        // and mount.
         let file = unsafe {
             let inode = (*self.file).f_inode;
             bindings::ihold(inode);

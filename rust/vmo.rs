@@ -311,8 +311,13 @@ impl Vmo {
         };
         let child_size = paged_size(args.size)?;
         let copy = ShmemFile::new(child_size)?;
+        // Only what lies inside this VMO is copied; the rest reads as
+        // zeros. (A snapshot may start anywhere, even past the end.)
         let avail = size.saturating_sub(args.offset).min(child_size);
-        copy.copy_from(file, offset + args.offset, avail)?;
+        if avail > 0 {
+            // `args.offset < size`, and `offset + size` is within the file.
+            copy.copy_from(file, offset + args.offset, avail)?;
+        }
         let backing = Backing::Paged {
             file: copy,
             view: None,

@@ -4,7 +4,10 @@
 # then fails if the guest's kernel log holds any KASAN, UBSAN, lockdep,
 # kmemleak, WARN, BUG or Oops report, quoting it.
 #
-#   scripts/vm-run.sh [--lockdown] [--out DIR] [--] command [args...]
+#   scripts/vm-run.sh [--lockdown] [--icount] [--out DIR] [--] command [args...]
+#
+# --icount runs QEMU with -icount shift=0,sleep=off: guest time advances
+# one nanosecond per guest instruction (for repeatable benchmarks).
 #
 # The command runs in the repo's directory (the host filesystem is shared
 # read-only, with writable overlays). In the guest, ZXVMO_OUT is a writable
@@ -20,10 +23,12 @@ repo=$(dirname "$here")
 # no5lvl: with 5-level paging, the KASAN kernel under TCG sometimes
 # reports a wild access from an interrupt in early boot.
 cmdline="no5lvl"
+icount=""
 out=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--lockdown) cmdline="$cmdline lockdown=integrity"; shift ;;
+	--icount) icount=" -icount shift=0,sleep=off"; shift ;;
 	--out) out=$2; shift 2 ;;
 	--) shift; break ;;
 	*) break ;;
@@ -38,7 +43,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 ivshmem="$out/ivshmem.bin"
 
-qemu_opts="-device edu -object memory-backend-file,size=4M,share=on,mem-path=$ivshmem,id=hostmem -device ivshmem-plain,memdev=hostmem"
+qemu_opts="-device edu -object memory-backend-file,size=4M,share=on,mem-path=$ivshmem,id=hostmem -device ivshmem-plain,memdev=hostmem$icount"
 
 # KVM only when a probe boot on this machine proved it works (nested KVM
 # hangs here); the answer is cached per kernel.

@@ -25,7 +25,7 @@ part faults "$faults" --test-threads=1 --nocapture
 part stress "$stress" --seconds "$seconds"
 part privilege "$privilege" --test-threads=1
 grep -h '^ZXVMO-FUZZ-CALLS' "$ZXVMO_OUT/fuzz.log" >>"$out"
-grep -h '^ZXVMO-FAULTS' "$ZXVMO_OUT/faults.log" >>"$out"
+grep -ho 'ZXVMO-FAULTS [0-9]* .*' "$ZXVMO_OUT/faults.log" >>"$out"
 grep -h '^ZXVMO-STRESS-RACES' "$ZXVMO_OUT/stress.log" >>"$out"
 grep -h '^test result' "$ZXVMO_OUT/privilege.log" | sed 's/^/PRIVILEGE /' >>"$out"
 if ! rmmod zxvmo; then

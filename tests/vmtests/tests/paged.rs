@@ -379,6 +379,19 @@ fn snapshots_are_isolated_both_ways() {
     let mut z = [0xffu8; 16];
     off.read(&mut z, 2 * PAGE).unwrap();
     assert_eq!(z, [0; 16]);
+    // Regression (found by the fuzzer): a snapshot of a slice at an offset
+    // far past its end once overflowed `slice start + offset` in the
+    // kernel (a Rust overflow panic, so a BUG). Past the end is all zeros.
+    let base = Vmo::create_with_opts(VmoOptions::NON_RESIZABLE, 4 * PAGE).unwrap();
+    let slice = base
+        .create_child(VmoChildOptions::SLICE, 2 * PAGE, PAGE)
+        .unwrap();
+    let far = slice
+        .create_child(VmoChildOptions::SNAPSHOT, 0xffff_ffff_ffff_e000, PAGE)
+        .unwrap();
+    z = [0xff; 16];
+    far.read(&mut z, 0).unwrap();
+    assert_eq!(z, [0; 16]);
     // NO_WRITE takes the right away.
     let nw = v
         .create_child(

@@ -107,7 +107,7 @@ impl Fuzzer {
     }
 
     /// Fills an argument buffer for `cmd`: a plausible struct, mutated.
-    fn argument(&mut self, cmd: u32, buf: &mut [u64; 16]) {
+    fn argument(&mut self, cmd: u32, buf: &mut [u64; 64]) {
         for w in buf.iter_mut() {
             *w = self.value();
         }
@@ -148,6 +148,17 @@ impl Fuzzer {
         if self.rng.below(3) == 0 {
             let i = self.rng.below(16) as usize;
             buf[i] ^= 1 << self.rng.below(64);
+        }
+        // Whatever the mutation did, a buffer the kernel may write to lies
+        // in the scratch area with room for its length, or nowhere.
+        if matches!(cmd, sys::ZXVMO_IOC_VMO_READ | sys::ZXVMO_IOC_GET_PROPERTY) {
+            let base = self.scratch.as_mut_ptr() as u64;
+            let end = base + SCRATCH as u64;
+            let (ptr, len) = (buf[1], buf[2]);
+            let inside = ptr >= base && ptr.checked_add(len).is_some_and(|e| e <= end);
+            if !inside && (0x1_0000..0x8000_0000_0000).contains(&ptr) {
+                buf[1] = 0xffff_8000_0000_0000 | ptr;
+            }
         }
     }
 
@@ -201,17 +212,19 @@ impl Fuzzer {
     fn ioctl(&mut self) {
         let cmd = self.command();
         let fd = self.fd();
-        let mut buf = [0u64; 16];
+        // 512 bytes: larger than any zxvmo struct and than what generic VFS
+        // ioctls on the other files may write.
+        let mut buf = [0u64; 64];
         self.argument(cmd, &mut buf);
         let arg = match self.rng.below(12) {
             0 => 0,
-            1 => self.pointer(128) as usize,
+            1 => 0xffff_8000_0000_0000 + self.rng.below(1 << 30) as usize,
             _ => buf.as_mut_ptr() as usize,
         };
-        // SAFETY: `arg` is null, invalid, or points into `buf` (128 bytes,
-        // more than any zxvmo struct) or the scratch area; pointer fields
-        // inside point into the scratch area or nowhere. Other files see
-        // only ioctls on /dev/null, a pipe and an eventfd.
+        // Other files see only ioctls on /dev/null, a pipe and an eventfd.
+        // SAFETY: `arg` is null, a kernel address, or `buf` (512 bytes);
+        // buffer fields the kernel writes through lie in the scratch area
+        // with room for their length, or nowhere (`argument` sees to it).
         let r = unsafe { libc::ioctl(fd, cmd as libc::c_ulong, arg) };
         self.calls += 1;
         if r < 0 {
