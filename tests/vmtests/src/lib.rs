@@ -5,6 +5,14 @@
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 
+/// The value after `name` in a tool's command line, parsed.
+pub fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+}
+
 /// Panics unless running inside zxvmo's test VM with the module loaded.
 pub fn require_vm() {
     assert!(

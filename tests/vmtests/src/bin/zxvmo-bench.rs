@@ -56,12 +56,7 @@ fn map_touch_unmap(fd: i32, offset: libc::off_t, len: usize) -> u32 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let n: u32 = args
-        .iter()
-        .position(|a| a == "--iterations")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let n: u32 = zxvmo_vmtests::flag(&args, "--iterations").unwrap_or(2000);
     let dev = zxvmo::pci::PciDevice::find(0x1234, 0x11e8).expect("edu device");
     dev.enable_memory().unwrap();
     let bar = dev.bar(0).expect("edu BAR0");

@@ -326,13 +326,6 @@ fn is_zxvmo(fd: i32) -> bool {
         .unwrap_or(false)
 }
 
-fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-}
-
 fn system_ram() -> Vec<u64> {
     let iomem = std::fs::read_to_string("/proc/iomem").unwrap_or_default();
     iomem
@@ -345,9 +338,9 @@ fn system_ram() -> Vec<u64> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let calls: u64 = arg(&args, "--calls").unwrap_or(1_000_000);
-    let seconds: u64 = arg(&args, "--seconds").unwrap_or(600);
-    let seed: u64 = arg(&args, "--seed").unwrap_or_else(|| {
+    let calls: u64 = zxvmo_vmtests::flag(&args, "--calls").unwrap_or(1_000_000);
+    let seconds: u64 = zxvmo_vmtests::flag(&args, "--seconds").unwrap_or(600);
+    let seed: u64 = zxvmo_vmtests::flag(&args, "--seed").unwrap_or_else(|| {
         let t = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)

@@ -235,18 +235,11 @@ fn shrink_under_touch(sh: &Shared) {
     sh.races.fetch_add(1, Ordering::Relaxed);
 }
 
-fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let seconds: u64 = arg(&args, "--seconds").unwrap_or(60);
-    let threads: u64 = arg(&args, "--threads").unwrap_or(4);
-    let seed: u64 = arg(&args, "--seed").unwrap_or(0x5eed);
+    let seconds: u64 = zxvmo_vmtests::flag(&args, "--seconds").unwrap_or(60);
+    let threads: u64 = zxvmo_vmtests::flag(&args, "--threads").unwrap_or(4);
+    let seed: u64 = zxvmo_vmtests::flag(&args, "--seed").unwrap_or(0x5eed);
     println!("zxvmo-stress: {threads} threads for {seconds} s, seed {seed}");
     let dev = std::fs::File::open("/dev/zxvmo")
         .expect("/dev/zxvmo")
