@@ -11,7 +11,7 @@ KDIR ?= $(ZXVMO_CACHE)/kernel-current
 KERNEL_RUSTC ?= /usr/bin/rustc
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=$(KERNEL_RUSTC) HOSTRUSTC=$(KERNEL_RUSTC)
 
-.PHONY: all modules setup test demo hostile hostile-short bench clean check-kdir fmt
+.PHONY: all modules setup test demo hostile hostile-short bench clean distclean check-kdir fmt
 
 all: modules
 
@@ -43,6 +43,11 @@ bench:
 fmt:
 	rustfmt --edition 2021 --config-path $(KDIR)/.rustfmt.toml rust/zxvmo_main.rs
 	cd userspace && cargo fmt
+
+# Removes what scripts/setup.sh installed (packages it added, bindgen-cli,
+# virtme-ng) and the cache of test kernels, after `make clean`.
+distclean: clean
+	scripts/uninstall.sh
 
 clean:
 	@if test -f $(KDIR)/Makefile; then $(KMAKE) clean; fi

@@ -8,13 +8,20 @@
 //! file, hence the handle; `zx_handle_duplicate` and `zx_handle_replace`
 //! make a new open file with a subset of the rights. Every command checks
 //! the rights of the handle it came through.
+//!
+//! A VMO handle that maps a paged VMO also owns a *view*: a second file on
+//! the VMO's shmem inode, carrying a copy of the handle (same VMO, same
+//! rights). The view becomes the `vm_file` of every paged mapping made
+//! through the handle, so shmem's fault handlers find their inode while
+//! anything that maps `vm_file` again (`remap_file_pages`) meets zxvmo's
+//! `mmap` and this handle's rights, never shmem's own.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use crate::mapping::Vma;
 use crate::resource::Resource;
 use crate::vmo::Vmo;
-use crate::{abi, device, ffi_ext, status::zx, uarg, ZXVMO_FOPS};
+use crate::{abi, device, ffi_ext, status::zx, uarg, ZXVMO_FOPS, ZXVMO_VIEW_FOPS};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -38,6 +45,11 @@ pub(crate) struct Handle {
     rights: abi::ZxRights,
     /// Set by `zx_handle_replace`: the file stays open but is no handle.
     replaced: AtomicBool,
+    /// This handle's view of its paged VMO's shmem inode, made by the first
+    /// `mmap` and owned (one file reference) by the handle; null until then.
+    view: AtomicPtr<bindings::file>,
+    /// Whether this is the handle inside a view (its file *is* a view).
+    is_view: bool,
 }
 
 /// A reserved, not yet installed file descriptor.
@@ -96,6 +108,8 @@ impl Handle {
             object,
             rights,
             replaced: AtomicBool::new(false),
+            view: AtomicPtr::new(core::ptr::null_mut()),
+            is_view: false,
         }
     }
 
@@ -114,7 +128,7 @@ impl Handle {
             Object::Vmo(_) => kernel::c_str!("[zxvmo-vmo]"),
         };
         let fd = FdReservation::new()?;
-        let handle = KBox::new(Handle::new(object, rights), GFP_KERNEL)
+        let handle = KBox::new(Handle::new(object, rights), GFP_KERNEL_ACCOUNT)
             .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
         let private = handle.into_foreign();
         // SAFETY: `name` and `ZXVMO_FOPS` are static; `private` is a handle
@@ -159,24 +173,17 @@ impl Handle {
             (_, abi::ZXVMO_IOC_HANDLE_DUPLICATE) => self.duplicate(uarg::read(arg)?),
             (_, abi::ZXVMO_IOC_HANDLE_REPLACE) => self.replace(uarg::read(arg)?),
             (_, abi::ZXVMO_IOC_GET_INFO) => {
-                let mut info = abi::ZxvmoInfo {
-                    rights: self.rights,
-                    ..Default::default()
-                };
-                match &self.object {
-                    Object::Resource(r) => r.info(&mut info),
-                    Object::Vmo(v) => v.info(&mut info),
-                    Object::Device => {}
-                }
-                uarg::write(arg, &info)?;
+                uarg::write(arg, &self.info())?;
                 Ok(0)
             }
             (Object::Resource(r), abi::ZXVMO_IOC_RESOURCE_CREATE) => {
+                self.require(abi::ZX_RIGHT_WRITE)?;
                 let args: abi::ZxvmoResourceCreate = uarg::read(arg)?;
                 let child = Resource::create(r, &args)?;
                 Handle::install(Object::Resource(child), abi::ZX_DEFAULT_RESOURCE_RIGHTS)
             }
             (Object::Resource(r), abi::ZXVMO_IOC_VMO_CREATE_PHYSICAL) => {
+                self.require(abi::ZX_RIGHT_WRITE)?;
                 let args: abi::ZxvmoVmoCreatePhysical = uarg::read(arg)?;
                 let vmo = Vmo::create_physical(r, &args)?;
                 Handle::install(Object::Vmo(vmo), abi::ZX_DEFAULT_VMO_RIGHTS)
@@ -192,17 +199,47 @@ impl Handle {
                 self.require(abi::ZX_RIGHT_DUPLICATE | abi::ZX_RIGHT_READ)?;
                 let args: abi::ZxvmoVmoCreateChild = uarg::read(arg)?;
                 let child = vmo.create_child(&args)?;
-                let mut rights = self.rights;
-                if args.options & abi::ZX_VMO_CHILD_SNAPSHOT != 0 {
-                    // A snapshot is the caller's own copy.
-                    rights |= abi::ZX_RIGHT_WRITE;
-                }
+                // Zircon's rule: no more than the parent handle's rights,
+                // plus the properties (to name the child); a snapshot is
+                // the caller's own copy, writable but not executable.
+                let mut rights =
+                    self.rights | abi::ZX_RIGHT_GET_PROPERTY | abi::ZX_RIGHT_SET_PROPERTY;
                 if args.options & abi::ZX_VMO_CHILD_NO_WRITE != 0 {
                     rights &= !abi::ZX_RIGHT_WRITE;
+                } else if args.options & abi::ZX_VMO_CHILD_SNAPSHOT != 0 {
+                    rights = (rights & !abi::ZX_RIGHT_EXECUTE) | abi::ZX_RIGHT_WRITE;
                 }
                 return Handle::install(Object::Vmo(child), rights);
             }
             abi::ZXVMO_IOC_WAIT_ONE => return self.wait_one(vmo, arg),
+            abi::ZXVMO_IOC_VMO_OP_RANGE => {
+                let args: abi::ZxvmoVmoOpRange = uarg::read(arg)?;
+                if args.reserved != 0 {
+                    return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+                }
+                let needs = match args.op {
+                    abi::ZX_VMO_OP_COMMIT
+                    | abi::ZX_VMO_OP_DECOMMIT
+                    | abi::ZX_VMO_OP_ZERO
+                    | abi::ZX_VMO_OP_CACHE_INVALIDATE => abi::ZX_RIGHT_WRITE,
+                    abi::ZX_VMO_OP_CACHE_SYNC
+                    | abi::ZX_VMO_OP_CACHE_CLEAN
+                    | abi::ZX_VMO_OP_CACHE_CLEAN_INVALIDATE => abi::ZX_RIGHT_READ,
+                    abi::ZX_VMO_OP_DONT_NEED
+                    | abi::ZX_VMO_OP_ALWAYS_NEED
+                    | abi::ZX_VMO_OP_PREFETCH
+                    | abi::ZX_VMO_OP_LOCK
+                    | abi::ZX_VMO_OP_UNLOCK
+                    | abi::ZX_VMO_OP_TRY_LOCK => 0,
+                    _ => return Err(zx(abi::ZX_ERR_INVALID_ARGS)),
+                };
+                // Hints need either READ or WRITE.
+                if needs == 0 && self.rights & (abi::ZX_RIGHT_READ | abi::ZX_RIGHT_WRITE) == 0 {
+                    return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+                }
+                self.require(needs)?;
+                vmo.op_range(args.op, args.offset, args.size)?;
+            }
             abi::ZXVMO_IOC_VMO_READ | abi::ZXVMO_IOC_VMO_WRITE => {
                 let write = cmd == abi::ZXVMO_IOC_VMO_WRITE;
                 self.require(if write {
@@ -257,7 +294,11 @@ impl Handle {
                     abi::ZX_PROP_VMO_CONTENT_SIZE if p.len < 8 => {
                         return Err(zx(abi::ZX_ERR_BUFFER_TOO_SMALL))
                     }
-                    abi::ZX_PROP_VMO_CONTENT_SIZE => vmo.set_content_size(input.read()?)?,
+                    abi::ZX_PROP_VMO_CONTENT_SIZE => {
+                        // It changes (zeroes) content: WRITE too, as in Zircon.
+                        self.require(abi::ZX_RIGHT_WRITE)?;
+                        vmo.set_content_size(input.read()?)?
+                    }
                     _ => return Err(zx(abi::ZX_ERR_INVALID_ARGS)),
                 }
             }
@@ -308,7 +349,29 @@ impl Handle {
         Handle::install(self.object.clone(), rights)
     }
 
-    /// Maps this handle's VMO into `vma`.
+    /// `ZXVMO_IOC_GET_INFO`: what describes the handle (koid, type,
+    /// rights) needs no right; what describes the object (name, sizes,
+    /// counts, range) needs `ZX_RIGHT_GET_PROPERTY` or `ZX_RIGHT_INSPECT`,
+    /// and reads as zeros without.
+    fn info(&self) -> abi::ZxvmoInfo {
+        let mut info = abi::ZxvmoInfo::default();
+        match &self.object {
+            Object::Resource(r) => r.info(&mut info),
+            Object::Vmo(v) => v.info(&mut info),
+            Object::Device => {}
+        }
+        if self.rights & (abi::ZX_RIGHT_GET_PROPERTY | abi::ZX_RIGHT_INSPECT) == 0 {
+            info = abi::ZxvmoInfo {
+                koid: info.koid,
+                obj_type: info.obj_type,
+                ..Default::default()
+            };
+        }
+        info.rights = self.rights;
+        info
+    }
+
+    /// Maps this handle's VMO into `vma`; `file` is this handle's file.
     ///
     /// # Errors
     ///
@@ -322,7 +385,59 @@ impl Handle {
             return Err(zx(abi::ZX_ERR_WRONG_TYPE));
         };
         vma.check_rights(self.rights)?;
-        vmo.mmap(vma, file)
+        if self.is_view {
+            // A re-map through a view (`remap_file_pages`): the file is the
+            // view, and the VMA's offset one in the shmem file.
+            // SAFETY: `file` is this view, referenced by the caller.
+            return unsafe { vmo.mmap(vma, Some(file), true) };
+        }
+        let view = self.view(vmo)?;
+        // SAFETY: `view` is this handle's view of the VMO's shmem file,
+        // which the handle keeps referenced while this call runs.
+        unsafe { vmo.mmap(vma, view, false) }
+    }
+
+    /// This handle's view of `vmo`'s shmem file, made on first use; `None`
+    /// for a physical VMO.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_NO_MEMORY`.
+    fn view(&self, vmo: &Arc<Vmo>) -> Result<Option<*mut bindings::file>> {
+        let Some((shmem, _)) = vmo.shmem() else {
+            return Ok(None);
+        };
+        let current = self.view.load(Ordering::Acquire);
+        if !current.is_null() {
+            return Ok(Some(current));
+        }
+        let mut inner = Handle::new(Object::Vmo(vmo.clone()), self.rights);
+        inner.is_view = true;
+        let inner = KBox::new(inner, GFP_KERNEL_ACCOUNT)
+            .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?
+            .into_foreign();
+        let file = match shmem.view(&ZXVMO_VIEW_FOPS.0, inner.cast_mut()) {
+            Ok(file) => file,
+            Err(e) => {
+                // SAFETY: The view was not made, so `inner` is still ours.
+                drop(unsafe { KBox::<Handle>::from_foreign(inner) });
+                return Err(e);
+            }
+        };
+        match self.view.compare_exchange(
+            core::ptr::null_mut(),
+            file,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => Ok(Some(file)),
+            Err(raced) => {
+                // Another `mmap` of this handle made one first: use it.
+                // SAFETY: `file` is ours alone; its release frees `inner`.
+                unsafe { bindings::fput(file) };
+                Ok(Some(raced))
+            }
+        }
     }
 
     /// The VMO this handle refers to, if it is a VMO handle.
@@ -353,5 +468,16 @@ impl Handle {
         w.observed = observed;
         uarg::write(arg, &w)?;
         result.map(|()| 0)
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let view = *self.view.get_mut();
+        if !view.is_null() {
+            // SAFETY: The handle owns one reference to its view; mappings
+            // that use the view hold their own.
+            unsafe { bindings::fput(view) };
+        }
     }
 }

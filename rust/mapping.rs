@@ -4,18 +4,27 @@
 //!
 //! Only shared mappings are allowed. Each protection needs its right on the
 //! handle (`MAP`, plus `READ`, `WRITE`, `EXECUTE` for each protection), and
-//! the `VM_MAY*` bits of missing rights are cleared so `mprotect` cannot add
-//! them later.
+//! write or execute without read is refused, since x86 cannot map memory
+//! that way without making it readable. The `VM_MAY*` bits the rights do not
+//! grant are cleared (write and execute also need read), so `mprotect`
+//! cannot add a protection later.
 //!
-//! Every VMA holds a reference to the zxvmo file it was mapped through (in
-//! `vm_private_data`), and so to its handle, its VMO and the module, and
-//! counts as one of the VMO's mappings, from `mmap` (or the copy that
-//! `open` sees on fork, split and mremap) to `close`. Physical VMOs are
-//! mapped with `remap_pfn_range`; paged VMOs hand the VMA to their shmem
-//! file (`vm_file` becomes the shmem file, as for DRM GEM objects) and
-//! zxvmo's callbacks wrap shmem's fault handlers. The file reference is
-//! dropped with `fput`, so the module reference goes in core code, after
-//! the last zxvmo callback has returned.
+//! Every VMA's `vm_file` is a zxvmo file whose `mmap` applies the same
+//! checks, so nothing that maps through `vm_file` again (`remap_file_pages`)
+//! can widen a mapping: physical mappings keep the handle's own file;
+//! paged mappings get the handle's *view* (see [`crate::handle`]), a file on
+//! the VMO's shmem inode that shmem's fault handlers can serve and whose
+//! `mmap` is zxvmo's, with the handle's rights. The shmem inode itself
+//! cannot be opened (`/proc/PID/map_files` would otherwise give a plain
+//! read-write shmem file).
+//!
+//! The VMO of a VMA is reached through `vm_file`, which the mm keeps
+//! referenced for every copy of the VMA (fork, split, mremap): the
+//! callbacks count each copy as one of the VMO's mappings, from `mmap` (or
+//! the copy that `open` sees) to `close`. Physical VMOs are mapped with
+//! `remap_pfn_range`, and their VMAs cannot be split (a split
+//! `remap_pfn_range` mapping leaks its x86 PAT memtype on 6.12): partial
+//! `munmap`, `mprotect` or `mremap` of one fails with `EINVAL`.
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -84,33 +93,45 @@ impl<'a> Vma<'a> {
     ///
     /// # Errors
     ///
-    /// `ZX_ERR_INVALID_ARGS` for a private mapping; `ZX_ERR_ACCESS_DENIED`
-    /// when a requested protection lacks its right.
+    /// `ZX_ERR_INVALID_ARGS` for a private mapping, or one asking for write
+    /// or execute without read; `ZX_ERR_ACCESS_DENIED` when a requested
+    /// protection lacks its right.
     pub(crate) fn check_rights(&mut self, rights: abi::ZxRights) -> Result {
         let flags = self.flags();
         if flags & bindings::VM_MAYSHARE as usize == 0 {
             return Err(zx(abi::ZX_ERR_INVALID_ARGS));
         }
-        let wants = [
-            (bindings::VM_READ, bindings::VM_MAYREAD, abi::ZX_RIGHT_READ),
-            (
-                bindings::VM_WRITE,
-                bindings::VM_MAYWRITE,
-                abi::ZX_RIGHT_WRITE,
-            ),
-            (
-                bindings::VM_EXEC,
-                bindings::VM_MAYEXEC,
-                abi::ZX_RIGHT_EXECUTE,
-            ),
-        ];
+        let (read, write, exec) = (
+            bindings::VM_READ as usize,
+            bindings::VM_WRITE as usize,
+            bindings::VM_EXEC as usize,
+        );
+        if flags & (write | exec) != 0 && flags & read == 0 {
+            return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+        }
         if rights & abi::ZX_RIGHT_MAP == 0 {
             return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
         }
+        // Write and execute are only ever granted together with read: a
+        // write-only or execute-only x86 mapping would be readable.
+        let readable = rights & abi::ZX_RIGHT_READ != 0;
+        let wants = [
+            (read, bindings::VM_MAYREAD, readable),
+            (
+                write,
+                bindings::VM_MAYWRITE,
+                readable && rights & abi::ZX_RIGHT_WRITE != 0,
+            ),
+            (
+                exec,
+                bindings::VM_MAYEXEC,
+                readable && rights & abi::ZX_RIGHT_EXECUTE != 0,
+            ),
+        ];
         let mut clear = 0usize;
-        for (want, may, right) in wants {
-            if rights & right == 0 {
-                if flags & want as usize != 0 {
+        for (want, may, granted) in wants {
+            if !granted {
+                if flags & want != 0 {
                     return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
                 }
                 clear |= may as usize;
@@ -158,23 +179,31 @@ impl<'a> Vma<'a> {
     }
 
     /// Hands the VMA to shmem `file` from byte `base` of it on: `vm_file`
-    /// becomes `target` (the file itself, or a slice's view of it), and
-    /// zxvmo's callbacks wrap shmem's page-fault handlers. The mapping is
-    /// never expanded (mremap cannot reach beyond the VMO).
-    pub(crate) fn map_shmem(&mut self, file: &ShmemFile, target: &ShmemFile, base: u64) -> Result {
+    /// becomes `view` (a zxvmo view of the file's inode, see
+    /// [`ShmemFile::view`]), and zxvmo's callbacks wrap shmem's page-fault
+    /// handlers. The mapping is never expanded (mremap cannot reach beyond
+    /// the VMO).
+    ///
+    /// # Safety
+    ///
+    /// `view` must be a valid file on `file`'s inode, referenced by the
+    /// caller for the duration of the call.
+    pub(crate) unsafe fn map_shmem(
+        &mut self,
+        file: &ShmemFile,
+        view: *mut bindings::file,
+        base: u64,
+    ) -> Result {
         let shift = base >> bindings::PAGE_SHIFT;
         // SAFETY: By the type invariant `vma` is valid and its mm
         // write-locked; `vma_set_file` moves the VMA's file reference to
-        // `target`, which shmem's own mmap then sets up.
+        // `view` (valid per the contract), which shmem's own mmap then sets
+        // up.
         unsafe {
             ffi_ext::zxvmo_vma_mod_flags(self.vma, bindings::VM_DONTEXPAND as _, 0);
             (*self.vma).vm_pgoff += shift as kernel::ffi::c_ulong;
-            bindings::vma_set_file(self.vma, target.as_ptr());
-            kernel::error::to_result(ffi_ext::zxvmo_shmem_mmap(
-                file.as_ptr(),
-                target.as_ptr(),
-                self.vma,
-            ))?;
+            bindings::vma_set_file(self.vma, view);
+            kernel::error::to_result(ffi_ext::zxvmo_shmem_mmap(file.as_ptr(), view, self.vma))?;
             let ops = (*self.vma).vm_ops;
             if ops.is_null() {
                 return Err(zx(abi::ZX_ERR_INTERNAL));
@@ -186,52 +215,15 @@ impl<'a> Vma<'a> {
         Ok(())
     }
 
-    /// Makes the VMA hold a reference to `handle_file`, the zxvmo file it
-    /// was mapped through, with the callbacks that keep that reference and
-    /// the VMO's mapping count in step with the VMA's copies.
-    pub(crate) fn hold_file(&mut self, handle_file: *mut bindings::file) {
+    /// Gives a physical mapping zxvmo's callbacks, which keep the VMO's
+    /// mapping count in step with the VMA's copies and refuse splits. (A
+    /// paged mapping got its callbacks in [`Vma::map_shmem`].)
+    pub(crate) fn set_phys_ops(&mut self) {
         // SAFETY: By the type invariant `vma` is valid and its mm
-        // write-locked; `handle_file` is the file being mapped, valid for
-        // this call, and the new reference belongs to the VMA.
-        unsafe {
-            (*self.vma).vm_private_data = ffi_ext::zxvmo_get_file(handle_file).cast();
-            // A new VMA starts with the mm's dummy table, never null: every
-            // VMA but a paged one (set up by `map_shmem`) gets ours here.
-            if !core::ptr::eq((*self.vma).vm_ops, &ZXVMO_PAGED_VM_OPS.0) {
-                (*self.vma).vm_ops = &ZXVMO_PHYS_VM_OPS.0;
-            }
-        }
+        // write-locked. A new VMA starts with the mm's dummy table, never
+        // null, so the table is set unconditionally.
+        unsafe { (*self.vma).vm_ops = &ZXVMO_PHYS_VM_OPS.0 };
     }
-}
-
-/// A `file_operations` table that may live in a `static`.
-pub(crate) struct ViewFileOperations(pub(crate) bindings::file_operations);
-
-// SAFETY: The table is never written after initialisation.
-unsafe impl Sync for ViewFileOperations {}
-
-/// The file operations of a slice's view of its shmem file: it holds the
-/// module while a mapping uses it, and refuses to be mapped again.
-pub(crate) static ZXVMO_SLICE_VIEW_FOPS: ViewFileOperations =
-    ViewFileOperations(bindings::file_operations {
-        // SAFETY: Only the address of `__this_module` is taken.
-        owner: unsafe { crate::__this_module.get() },
-        mmap: Some(zxvmo_view_mmap),
-        // SAFETY: All-zero is a valid `file_operations`: no other operations.
-        ..unsafe { core::mem::zeroed() }
-    });
-
-/// `remap_file_pages` on a slice's mapping lands here: refused, since it
-/// would map the shmem file at an offset outside the slice.
-///
-/// # Safety
-///
-/// Called by the mm with valid arguments; it touches neither.
-unsafe extern "C" fn zxvmo_view_mmap(
-    _file: *mut bindings::file,
-    _vma: *mut bindings::vm_area_struct,
-) -> kernel::ffi::c_int {
-    EACCES.to_errno()
 }
 
 /// A `vm_operations_struct` that may live in a `static`.
@@ -244,6 +236,7 @@ unsafe impl Sync for VmOperations {}
 static ZXVMO_PHYS_VM_OPS: VmOperations = VmOperations(bindings::vm_operations_struct {
     open: Some(zxvmo_vma_open),
     close: Some(zxvmo_vma_close),
+    may_split: Some(zxvmo_phys_may_split),
     // SAFETY: All-zero is a valid `vm_operations_struct`: no other callbacks.
     ..unsafe { core::mem::zeroed() }
 });
@@ -299,49 +292,56 @@ unsafe extern "C" fn zxvmo_shmem_map_pages(
     }
 }
 
-/// The VMO of the zxvmo file a VMA holds.
+/// The VMO of a zxvmo VMA, through its `vm_file`.
 ///
 /// # Safety
 ///
-/// `vma` must be a valid VMA set up by [`Vma::hold_file`].
-unsafe fn held_vmo<'a>(vma: *mut bindings::vm_area_struct) -> Option<&'a crate::vmo::Vmo> {
-    // SAFETY: Per the contract, `vm_private_data` is a zxvmo file the VMA
-    // holds a reference to, whose `private_data` is a `KBox<Handle>`.
+/// `vma` must be a valid VMA set up by zxvmo's `mmap` (or a copy of one).
+unsafe fn mapped_vmo<'a>(vma: *mut bindings::vm_area_struct) -> Option<&'a crate::vmo::Vmo> {
+    // SAFETY: Per the contract, `vm_file` is a zxvmo file (a handle's file
+    // or its view), which the mm keeps referenced for the VMA's life, and
+    // whose `private_data` is a `KBox<Handle>`.
     let handle = unsafe {
-        let file = (*vma).vm_private_data.cast::<bindings::file>();
+        let file = (*vma).vm_file;
         KBox::<Handle>::borrow((*file).private_data)
     };
     handle.vmo()
 }
 
-/// A VMA was copied (fork, split, mremap): the copy takes its own file
-/// reference and counts as a mapping.
+/// A VMA was copied (fork, split, mremap): the copy counts as a mapping.
 ///
 /// # Safety
 ///
-/// Called by the mm with a valid VMA set up by [`Vma::hold_file`].
+/// Called by the mm with a valid VMA set up by zxvmo's `mmap`.
 unsafe extern "C" fn zxvmo_vma_open(vma: *mut bindings::vm_area_struct) {
     // SAFETY: Per the contract.
-    if let Some(vmo) = unsafe { held_vmo(vma) } {
+    if let Some(vmo) = unsafe { mapped_vmo(vma) } {
         vmo.mapping_opened();
     }
-    // SAFETY: The copy's `vm_private_data` is the same live file; the new
-    // reference belongs to the copy.
-    unsafe { ffi_ext::zxvmo_get_file((*vma).vm_private_data.cast()) };
 }
 
-/// A VMA is going away: uncounts it and drops its file reference.
+/// A VMA is going away (before the mm drops its `vm_file`): uncounts it.
 ///
 /// # Safety
 ///
-/// Called by the mm once per VMA set up by [`Vma::hold_file`] (or copied
+/// Called by the mm once per VMA set up by zxvmo's `mmap` (or copied
 /// through `open`).
 unsafe extern "C" fn zxvmo_vma_close(vma: *mut bindings::vm_area_struct) {
     // SAFETY: Per the contract.
-    if let Some(vmo) = unsafe { held_vmo(vma) } {
+    if let Some(vmo) = unsafe { mapped_vmo(vma) } {
         vmo.mapping_closed();
     }
-    // SAFETY: The VMA's reference is given up here; `fput` defers the
-    // release, so no zxvmo code runs after the module reference goes.
-    unsafe { bindings::fput((*vma).vm_private_data.cast()) };
+}
+
+/// A physical mapping is never split: `remap_pfn_range` reserved the x86
+/// PAT memtype of the whole range, and 6.12 frees it per piece, leaking it.
+///
+/// # Safety
+///
+/// Called by the mm with a valid VMA; it is not touched.
+unsafe extern "C" fn zxvmo_phys_may_split(
+    _vma: *mut bindings::vm_area_struct,
+    _addr: kernel::ffi::c_ulong,
+) -> kernel::ffi::c_int {
+    EINVAL.to_errno()
 }

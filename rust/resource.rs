@@ -10,6 +10,11 @@
 //! in `/proc/iomem` as `zxvmo:<name>`) until the resource and everything made
 //! from it are gone: children and VMOs hold an `Arc` to it.
 //!
+//! Creating a child resource or a physical VMO needs `ZX_RIGHT_WRITE` on
+//! the resource handle (as Zircon requires for children); a handle without
+//! it can only be inspected. A chain of child resources is freed
+//! iteratively (`Drop`), however long it is.
+//!
 //! **iomem checks** (on resource creation and again on physical-VMO
 //! creation): the range must not touch System RAM, nor a range that another
 //! driver holds busy or exclusive. This rebuilds `iomem_is_exclusive`'s rule
@@ -84,13 +89,14 @@ unsafe extern "C" fn iomem_walk_cb(res: *mut bindings::resource, arg: *mut c_voi
 }
 
 /// Applies the iomem checks to `[base, base + size)` (a range that passed
-/// [`check_phys_range`]); `own` is the caller's own claim, if any.
+/// [`check_phys_range`]); `own` is the first and last address of the
+/// caller's own claim, if any.
 ///
 /// # Errors
 ///
 /// `ZX_ERR_ACCESS_DENIED` when the range touches System RAM or a foreign
 /// busy or exclusive iomem resource.
-pub(crate) fn check_iomem(base: u64, size: u64, own: Option<&IomemClaim>) -> Result {
+pub(crate) fn check_iomem(base: u64, size: u64, own: Option<(u64, u64)>) -> Result {
     let last = base + size - 1;
     // SAFETY: `region_intersects` only reads the iomem tree under its lock.
     let ram = unsafe {
@@ -105,7 +111,7 @@ pub(crate) fn check_iomem(base: u64, size: u64, own: Option<&IomemClaim>) -> Res
         return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
     }
     let mut walk = IomemWalk {
-        own: own.map(|c| (c.start, c.start + c.len - 1)),
+        own,
         conflict: false,
     };
     // `walk_iomem_res_desc` matches resources whose flags contain all the
@@ -159,8 +165,8 @@ impl IomemClaim {
     /// `ZX_ERR_ACCESS_DENIED` when any part of the range is already claimed;
     /// `ZX_ERR_NO_MEMORY` when allocation fails.
     fn new(start: u64, len: u64, name: &[u8; abi::ZX_MAX_NAME_LEN]) -> Result<Self> {
-        let mut buf =
-            KBox::new([0u8; CLAIM_NAME_LEN], GFP_KERNEL).map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
+        let mut buf = KBox::new([0u8; CLAIM_NAME_LEN], GFP_KERNEL_ACCOUNT)
+            .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
         buf[..6].copy_from_slice(b"zxvmo:");
         let n = name_len(name);
         buf[6..6 + n].copy_from_slice(&name[..n]);
@@ -211,6 +217,20 @@ pub(crate) fn name_len(name: &[u8; abi::ZX_MAX_NAME_LEN]) -> usize {
         .min(abi::ZX_MAX_NAME_LEN - 1)
 }
 
+/// An object name as zxvmo keeps it: at most `ZX_MAX_NAME_LEN - 1` bytes
+/// of `raw`, cut at its first NUL, NUL-padded, with every control
+/// character (below 0x20, and 0x7f) replaced by `?`. Names reach
+/// `/proc/iomem` and the kernel log; none can forge a line there.
+pub(crate) fn object_name(raw: &[u8]) -> [u8; abi::ZX_MAX_NAME_LEN] {
+    let mut name = [0u8; abi::ZX_MAX_NAME_LEN];
+    let raw = &raw[..raw.len().min(abi::ZX_MAX_NAME_LEN - 1)];
+    let n = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    for (dst, &src) in name.iter_mut().zip(&raw[..n]) {
+        *dst = if src < 0x20 || src == 0x7f { b'?' } else { src };
+    }
+    name
+}
+
 /// A zxvmo resource object.
 pub(crate) struct Resource {
     koid: u64,
@@ -218,7 +238,11 @@ pub(crate) struct Resource {
     base: u64,
     size: u64,
     name: [u8; abi::ZX_MAX_NAME_LEN],
+    /// This resource's own exclusive claim, released when it goes.
     claim: Option<IomemClaim>,
+    /// The range of the iomem claim covering this resource: its own, or
+    /// its nearest claiming ancestor's (which `parent` keeps alive).
+    claimed: Option<(u64, u64)>,
     /// Keeps the parent, and so its claim, alive while this resource lives.
     parent: Option<Arc<Resource>>,
 }
@@ -254,9 +278,10 @@ impl Resource {
                 size: unsafe { ffi_ext::zxvmo_phys_addr_limit() },
                 name,
                 claim: None,
+                claimed: None,
                 parent: None,
             },
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )
         .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
     }
@@ -276,15 +301,17 @@ impl Resource {
         }
         check_phys_range(args.base, args.size)?;
         parent.check_grants(args.base, args.size)?;
-        check_iomem(args.base, args.size, parent.claim())?;
-        let mut name = args.name;
-        let n = name_len(&name);
-        name[n..].fill(0);
+        check_iomem(args.base, args.size, parent.claimed)?;
+        let name = object_name(&args.name);
         let claim = if args.flags & abi::ZX_RSRC_FLAG_EXCLUSIVE != 0 {
             Some(IomemClaim::new(args.base, args.size, &name)?)
         } else {
             None
         };
+        let claimed = claim
+            .as_ref()
+            .map(|c| (c.start, c.start + c.len - 1))
+            .or(parent.claimed);
         Arc::new(
             Resource {
                 koid: new_koid(),
@@ -293,9 +320,10 @@ impl Resource {
                 size: args.size,
                 name,
                 claim,
+                claimed,
                 parent: Some(parent.clone()),
             },
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )
         .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
     }
@@ -326,15 +354,7 @@ impl Resource {
     pub(crate) fn check_vmo_range(&self, paddr: u64, size: u64) -> Result {
         check_phys_range(paddr, size)?;
         self.check_grants(paddr, size)?;
-        check_iomem(paddr, size, self.claim())
-    }
-
-    /// The iomem claim covering this resource: its own or its nearest
-    /// claiming ancestor's.
-    fn claim(&self) -> Option<&IomemClaim> {
-        self.claim
-            .as_ref()
-            .or_else(|| self.parent.as_ref().and_then(|p| p.claim()))
+        check_iomem(paddr, size, self.claimed)
     }
 
     /// Fills the resource's part of `ZXVMO_IOC_GET_INFO`.
@@ -343,7 +363,31 @@ impl Resource {
         info.obj_type = abi::ZX_OBJ_TYPE_RESOURCE;
         info.size = self.size;
         info.content_size = self.base;
-        info.flags = self.kind;
+        // The kind and flags in one word, as Zircon's `options` encode them.
+        info.flags = self.kind
+            | if self.claim.is_some() {
+                abi::ZX_RSRC_FLAG_EXCLUSIVE
+            } else {
+                0
+            };
         info.name = self.name;
+    }
+}
+
+impl Drop for Resource {
+    /// Drops the parent; when that was the parent's last reference, does
+    /// the same for its parent, and so on: a chain of any length is freed
+    /// in this loop, never by recursion. (Each resource's claim is
+    /// released as it goes, child before parent.)
+    fn drop(&mut self) {
+        let mut next = self.parent.take();
+        while let Some(parent) = next {
+            next = parent.into_unique_or_drop().and_then(|mut last| {
+                let grandparent = last.parent.take();
+                // Its own `drop` now finds no parent to recurse into.
+                drop(last);
+                grandparent
+            });
+        }
     }
 }

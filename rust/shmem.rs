@@ -7,6 +7,11 @@
 //! cgroup of the task that touches it, and swappable. Reads, writes and
 //! resizes go through the file's own VFS paths, so shmem keeps its page
 //! cache, size and mappings consistent (a shrink unmaps what it frees).
+//!
+//! Reads and writes move data between the file and kernel buffers only:
+//! the VMO copies between those buffers and user memory with no lock held
+//! (see [`crate::vmo`]), so a user buffer whose fault never completes
+//! stalls only its own caller.
 
 use crate::{abi, ffi_ext, status::zx};
 use kernel::bindings;
@@ -14,6 +19,10 @@ use kernel::prelude::*;
 
 /// The largest size shmem accepts (`MAX_LFS_FILESIZE`).
 pub(crate) const MAX_SIZE: u64 = i64::MAX as u64;
+
+/// [`ShmemFile::fallocate`] mode that frees a range, keeping the size
+/// (uapi `FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE`).
+pub(crate) const PUNCH_HOLE: i32 = 0x2 | 0x1;
 
 /// A counted reference to a shmem file.
 ///
@@ -59,25 +68,41 @@ impl ShmemFile {
             )
         };
         let file = kernel::error::from_err_ptr(file).map_err(|e| vfs_error(e.to_errno().into()))?;
+        // SAFETY: `file` is the new, valid file, not yet shared: its flags
+        // and its private inode may be set up. The file was opened with its
+        // own operations; the inode's are used only by a later open of its
+        // path, which `/proc/PID/map_files` allows and zxvmo refuses.
+        unsafe {
+            // Offsets beyond 2 GiB (64-bit `open` sets this implicitly).
+            (*file).f_flags |= bindings::O_LARGEFILE;
+            (*(*file).f_inode).__bindgen_anon_3.i_fop = &ZXVMO_SHMEM_INODE_FOPS.0;
+        }
         // INVARIANT: `shmem_file_setup` returned a new file and its reference.
         Ok(ShmemFile { file })
     }
 
     /// A second file on the same shmem inode, with `fops` as its file
-    /// operations: what a slice's mappings use as `vm_file`, so that no
-    /// mapping of the slice can be turned (by `remap_file_pages`, which
-    /// calls `vm_file`'s mmap) into one of memory outside it.
+    /// operations and `private` as its `private_data`: what a paged
+    /// mapping uses as `vm_file`, so that shmem's fault handlers find the
+    /// inode while every re-map of the VMA (`remap_file_pages` calls
+    /// `vm_file`'s mmap) goes through zxvmo's checks. Returns the new file,
+    /// whose reference the caller owns.
     ///
     /// # Errors
     ///
-    /// `ZX_ERR_NO_MEMORY`.
-    pub(crate) fn view(&self, fops: &'static bindings::file_operations) -> Result<Self> {
+    /// `ZX_ERR_NO_MEMORY`; then `private` was not used.
+    pub(crate) fn view(
+        &self,
+        fops: &'static bindings::file_operations,
+        private: *mut kernel::ffi::c_void,
+    ) -> Result<*mut bindings::file> {
         // `alloc_file_pseudo` consumes the inode reference taken here only
         // when it succeeds; the file's last `fput` drops the module
         // reference `fops.owner` needs, taken here as `anon_inode_getfile`
         // does for its files.
         // SAFETY: By the type invariant `file` is valid, so are its inode
-        // and mount.
+        // and mount; the new file is not visible to anyone before its
+        // `private_data` is set.
         let file = unsafe {
             let inode = (*self.file).f_inode;
             bindings::ihold(inode);
@@ -85,19 +110,19 @@ impl ShmemFile {
             let file = bindings::alloc_file_pseudo(
                 inode,
                 (*self.file).f_path.mnt,
-                kernel::c_str!("zxvmo-slice").as_char_ptr(),
-                bindings::O_RDWR as _,
+                kernel::c_str!("zxvmo-vmo").as_char_ptr(),
+                (bindings::O_RDWR | bindings::O_LARGEFILE) as _,
                 fops,
             );
             if kernel::error::from_err_ptr(file).is_err() {
                 bindings::iput(inode);
                 bindings::module_put(fops.owner);
+            } else {
+                (*file).private_data = private;
             }
             file
         };
-        let file = kernel::error::from_err_ptr(file).map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
-        // INVARIANT: A new file and its reference.
-        Ok(ShmemFile { file })
+        kernel::error::from_err_ptr(file).map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
     }
 
     /// The raw file, for the VMA code that maps it.
@@ -105,47 +130,59 @@ impl ShmemFile {
         self.file
     }
 
-    /// Copies `len` bytes at `pos` of the file to or from the user buffer at
-    /// `user`. The caller checked the range against the VMO's size.
+    /// Reads `buf.len()` bytes at `pos` of the file into `buf` (holes read
+    /// as zeros). The caller checked the range against the VMO's size.
     ///
     /// # Errors
     ///
-    /// `EFAULT` when the user buffer is not accessible; the file's errno.
-    pub(crate) fn user_io(&self, pos: u64, user: usize, len: usize, write: bool) -> Result {
-        if len == 0 {
-            return Ok(());
-        }
-        // SAFETY: All-zero is a valid `iov_iter` to be initialised below.
-        let mut iter: bindings::iov_iter = unsafe { core::mem::zeroed() };
-        let dir = if write {
-            bindings::ITER_SOURCE
-        } else {
-            bindings::ITER_DEST
-        };
-        // SAFETY: `import_ubuf` only records (and access-checks) the user
-        // range in `iter`.
-        let r = unsafe { bindings::import_ubuf(dir as _, user as *mut _, len, &mut iter) };
-        kernel::error::to_result(r)?;
-        let mut ppos = pos as bindings::loff_t;
-        let mut done = 0usize;
-        // A short transfer stopped at a fault or a failed allocation; the
-        // next call, starting there, reports which (or makes progress).
-        while done < len {
-            // SAFETY: By the type invariant `file` is a valid shmem file,
-            // open for reading and writing; `iter` describes what is left of
-            // the user buffer and advances with `ppos`.
+    /// The file's errno, as a Zircon status where one applies.
+    pub(crate) fn read_at(&self, pos: u64, buf: &mut [u8]) -> Result {
+        let mut done = 0;
+        while done < buf.len() {
+            let mut ppos = (pos + done as u64) as bindings::loff_t;
+            let rest = &mut buf[done..];
+            // SAFETY: By the type invariant `file` is valid; `rest` is
+            // writable kernel memory of the given length.
             let n = unsafe {
-                if write {
-                    bindings::vfs_iter_write(self.file, &mut iter, &mut ppos, 0)
-                } else {
-                    bindings::vfs_iter_read(self.file, &mut iter, &mut ppos, 0)
-                }
+                bindings::kernel_read(self.file, rest.as_mut_ptr().cast(), rest.len(), &mut ppos)
             };
             if n < 0 {
                 return Err(vfs_error(n as i64));
             }
             if n == 0 {
-                return Err(EFAULT);
+                // The file ends before the VMO does (a racing shrink): the
+                // rest reads as zeros, as a hole would.
+                rest.fill(0);
+                break;
+            }
+            done += n as usize;
+        }
+        Ok(())
+    }
+
+    /// Writes `buf` at `pos` of the file. The caller checked the range
+    /// against the VMO's size.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_NO_MEMORY` when shmem cannot allocate a page; the file's
+    /// errno otherwise.
+    pub(crate) fn write_at(&self, pos: u64, buf: &[u8]) -> Result {
+        let mut done = 0;
+        while done < buf.len() {
+            let mut ppos = (pos + done as u64) as bindings::loff_t;
+            let rest = &buf[done..];
+            // SAFETY: By the type invariant `file` is valid and open for
+            // writing; `rest` is readable kernel memory of the given length.
+            let n = unsafe {
+                bindings::kernel_write(self.file, rest.as_ptr().cast(), rest.len(), &mut ppos)
+            };
+            if n < 0 {
+                return Err(vfs_error(n as i64));
+            }
+            if n == 0 {
+                // A short write made no progress: a failed allocation.
+                return Err(zx(abi::ZX_ERR_NO_MEMORY));
             }
             done += n as usize;
         }
@@ -172,6 +209,26 @@ impl ShmemFile {
         Ok(())
     }
 
+    /// `fallocate(2)` on the file: commits `[pos, pos + len)` (`mode` 0) or
+    /// punches it out ([`PUNCH_HOLE`]: its bytes read as zeros and its whole
+    /// pages are freed, unmapped from every mapping). The caller checked
+    /// the range against the VMO's size.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_NO_MEMORY` when the pages cannot be had; the file's errno.
+    pub(crate) fn fallocate(&self, mode: i32, pos: u64, len: u64) -> Result {
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: By the type invariant `file` is valid and open for writing.
+        let r = unsafe { bindings::vfs_fallocate(self.file, mode, pos as _, len as _) };
+        if r < 0 {
+            return Err(vfs_error(r.into()));
+        }
+        Ok(())
+    }
+
     /// Bytes of memory the file has committed.
     pub(crate) fn committed(&self) -> u64 {
         // SAFETY: By the type invariant `file` is valid.
@@ -187,8 +244,8 @@ impl ShmemFile {
     /// `ZX_ERR_NO_MEMORY`; the file's errno.
     pub(crate) fn copy_from(&self, src: &ShmemFile, from: u64, len: u64) -> Result {
         let page = crate::resource::PAGE as usize;
-        let mut buf =
-            KVec::from_elem(0u8, page, GFP_KERNEL).map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
+        let mut buf = KVec::from_elem(0u8, page, GFP_KERNEL_ACCOUNT)
+            .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
         let end = from + len;
         let mut pos = from;
         while pos < end {
@@ -251,4 +308,33 @@ impl Drop for ShmemFile {
         // SAFETY: By the type invariant this value owns one reference.
         unsafe { bindings::fput(self.file) };
     }
+}
+
+/// A `file_operations` table that may live in a `static`.
+struct InodeFileOperations(bindings::file_operations);
+
+// SAFETY: The table is never written after initialisation.
+unsafe impl Sync for InodeFileOperations {}
+
+/// The file operations of a paged VMO's shmem inode, used only when its
+/// path is opened anew (`/proc/PID/map_files`): refused, since the opener
+/// would get a read-write shmem file past every handle's rights.
+static ZXVMO_SHMEM_INODE_FOPS: InodeFileOperations =
+    InodeFileOperations(bindings::file_operations {
+        owner: crate::THIS_MODULE.as_ptr(),
+        open: Some(zxvmo_shmem_inode_open),
+        // SAFETY: All-zero is a valid `file_operations`: no other operations.
+        ..unsafe { core::mem::zeroed() }
+    });
+
+/// Opening a paged VMO's shmem inode by path: refused.
+///
+/// # Safety
+///
+/// Called by the VFS with valid arguments; it touches neither.
+unsafe extern "C" fn zxvmo_shmem_inode_open(
+    _inode: *mut bindings::inode,
+    _file: *mut bindings::file,
+) -> kernel::ffi::c_int {
+    EACCES.to_errno()
 }

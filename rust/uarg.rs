@@ -44,5 +44,6 @@ plain_abi_structs!(
     abi::ZxvmoProperty,
     abi::ZxvmoVmoCreateChild,
     abi::ZxvmoWaitOne,
+    abi::ZxvmoVmoOpRange,
     abi::ZxvmoInfo,
 );

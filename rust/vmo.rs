@@ -9,6 +9,11 @@
 //!   of MMIO that their resource grants and the iomem checks allow. They
 //!   cannot be read, written or resized through the VMO; they are mapped
 //!   with `remap_pfn_range` under their cache policy (UNCACHED by default).
+//!
+//! A VMO holds its parent (children count in it), so a chain of children
+//! can be as long as userspace makes it: it is torn down iteratively
+//! ([`PinnedDrop`] for `Vmo`), never by recursion on the kernel stack.
+//! Every allocation is charged to the caller's memory cgroup.
 //! - Children (`zx_vmo_create_child`): slices share their parent's memory
 //!   (both kinds); snapshots copy a paged parent's content at creation.
 //!
@@ -23,9 +28,11 @@
 //!
 //! 1. `Vmo::io` serialises what changes or copies a paged VMO's content
 //!    against its size: `read`, `write`, `set_size` and snapshots. It is
-//!    held across user copies and shmem calls, which may take shmem's
-//!    inode lock and then `mmap_lock` (a fault on the user buffer);
-//!    nothing takes it under `mmap_lock`.
+//!    held across shmem calls on kernel buffers, never across a copy to or
+//!    from user memory: reads and writes bounce through a kernel buffer in
+//!    chunks, so a user buffer whose fault stalls (userfaultfd, FUSE)
+//!    holds no lock that others wait for; nothing takes it under
+//!    `mmap_lock`.
 //! 2. `Vmo::inner` guards the mutable state: size, content size, name,
 //!    cache policy and the mapping and child counts. `mmap` and VMA
 //!    `close` take it under `mmap_lock`, so it is a leaf: never held
@@ -44,6 +51,7 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, Mutex};
 use kernel::types::Opaque;
+use kernel::uaccess::UserSlice;
 use kernel::{new_condvar, new_mutex};
 
 /// What memory a VMO is made of.
@@ -59,9 +67,6 @@ pub(crate) enum Backing {
     Paged {
         /// The file; shared with the parent for a slice.
         file: ShmemFile,
-        /// For a slice: the view of `file` its mappings use (see
-        /// [`ShmemFile::view`]).
-        view: Option<ShmemFile>,
         /// Where the VMO starts in the file (non-zero only for slices).
         offset: u64,
         /// Whether `set_size` may change the size.
@@ -112,6 +117,9 @@ const EPOLLRDNORM: u32 = 0x40;
 /// `poll(2)`'s error bit, for handles that have no signals.
 pub(crate) const EPOLLERR: u32 = 0x8;
 
+/// The largest piece of a read or write bounced through the kernel at once.
+const RW_CHUNK: usize = 64 * 1024;
+
 /// Checks the size of a new paged VMO and rounds it up to the page.
 fn paged_size(size: u64) -> Result<u64> {
     match size.checked_next_multiple_of(PAGE) {
@@ -153,7 +161,7 @@ impl Vmo {
                     unsafe { ffi_ext::zxvmo_init_waitqueue_head(wq) }
                 }),
             }),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )
         .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
     }
@@ -173,7 +181,6 @@ impl Vmo {
         let resizable = args.options & abi::ZX_VMO_NON_RESIZABLE == 0;
         let backing = Backing::Paged {
             file: ShmemFile::new(size)?,
-            view: None,
             offset: 0,
             resizable,
         };
@@ -242,12 +249,15 @@ impl Vmo {
         {
             return Err(zx(abi::ZX_ERR_INVALID_ARGS));
         }
-        let end = args
-            .offset
-            .checked_add(args.size)
-            .ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
-        if slice && args.size % PAGE != 0 {
-            return Err(zx(abi::ZX_ERR_INVALID_ARGS));
+        // The child's size is rounded up to the page; one that cannot be is
+        // out of range (Zircon's statuses, as its own tests pin them down).
+        let size = paged_size(args.size)?;
+        // A snapshot may reach past the parent (the rest reads as zeros) but
+        // not past the end of the address space; a slice lies inside its
+        // parent or is invalid.
+        let end = args.offset.checked_add(size);
+        if snapshot && end.is_none() {
+            return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
         }
         // A snapshot sees the content as of now: no write or resize runs
         // while it is copied.
@@ -255,16 +265,16 @@ impl Vmo {
         // Check and count the child in one step, so a concurrent
         // cache-policy change sees it; the child is made outside the lock
         // (copying takes shmem's inode lock, which must not nest in it).
-        let (size, policy) = {
+        let (parent_size, policy) = {
             let mut inner = self.inner.lock();
-            if slice && end > inner.size {
-                return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
+            if slice && !end.is_some_and(|end| end <= inner.size) {
+                return Err(zx(abi::ZX_ERR_INVALID_ARGS));
             }
             inner.children += 1;
             (inner.size, inner.cache_policy)
         };
         self.signals_changed();
-        let child = self.make_child(args, size, policy);
+        let child = self.make_child(args, size, parent_size, policy);
         if child.is_err() {
             // Never made, so never dropped: give the count back here.
             self.child_gone();
@@ -272,11 +282,13 @@ impl Vmo {
         child
     }
 
-    /// Makes the child `args` asks for of this VMO, whose size is `size`
-    /// and cache policy `policy`; the caller has counted it already.
+    /// Makes the child `args` asks for, of `child_size` bytes (rounded),
+    /// of this VMO, whose size is `size` and cache policy `policy`; the
+    /// caller has counted it already.
     fn make_child(
         self: &Arc<Self>,
         args: &abi::ZxvmoVmoCreateChild,
+        child_size: u64,
         size: u64,
         policy: u32,
     ) -> Result<Arc<Self>> {
@@ -291,7 +303,6 @@ impl Vmo {
                 } => return Err(zx(abi::ZX_ERR_NOT_SUPPORTED)),
                 Backing::Paged { file, offset, .. } => Backing::Paged {
                     file: file.clone(),
-                    view: Some(file.view(&crate::mapping::ZXVMO_SLICE_VIEW_FOPS.0)?),
                     offset: offset + args.offset,
                     resizable: false,
                 },
@@ -299,7 +310,7 @@ impl Vmo {
             let flags = abi::ZX_INFO_VMO_IS_SLICE;
             return Self::new(
                 backing,
-                args.size,
+                child_size,
                 args.size,
                 policy,
                 flags,
@@ -309,7 +320,6 @@ impl Vmo {
         let Backing::Paged { file, offset, .. } = &self.backing else {
             return Err(zx(abi::ZX_ERR_NOT_SUPPORTED));
         };
-        let child_size = paged_size(args.size)?;
         let copy = ShmemFile::new(child_size)?;
         // Only what lies inside this VMO is copied; the rest reads as
         // zeros. (A snapshot may start anywhere, even past the end.)
@@ -320,7 +330,6 @@ impl Vmo {
         }
         let backing = Backing::Paged {
             file: copy,
-            view: None,
             offset: 0,
             resizable: args.options & abi::ZX_VMO_CHILD_RESIZABLE != 0,
         };
@@ -457,25 +466,66 @@ impl Vmo {
     /// `zx_vmo_read` / `zx_vmo_write` between the VMO at `args.offset` and
     /// the user buffer `args.buffer`.
     ///
+    /// The data moves in chunks of at most [`RW_CHUNK`] bytes through a
+    /// kernel buffer: user memory is copied with no lock held, the file
+    /// under `io` with the range checked against the size of the moment.
+    /// Offsets and lengths are 64-bit throughout; a single call may move
+    /// more than `MAX_RW_COUNT`.
+    ///
     /// # Errors
     ///
     /// `ZX_ERR_NOT_SUPPORTED` for a physical VMO (the seeds: "not usable with
     /// `zx_vmo_read()` and `zx_vmo_write()`"); `ZX_ERR_OUT_OF_RANGE` beyond
-    /// the size (nothing is copied); `EFAULT` for a bad buffer.
+    /// the size (nothing is copied; a size that shrinks during a call ends
+    /// it there); `EFAULT` for a bad buffer; `ZX_ERR_NO_MEMORY`.
     pub(crate) fn read_write(&self, args: &abi::ZxvmoVmoRw, write: bool) -> Result {
         let Backing::Paged { file, offset, .. } = &self.backing else {
             return Err(zx(abi::ZX_ERR_NOT_SUPPORTED));
         };
+        let in_range = |done: u64, n: u64| match args.offset.checked_add(done + n) {
+            Some(end) => end <= self.size(),
+            None => false,
+        };
+        if !in_range(0, args.len) {
+            return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
+        }
         let len = usize::try_from(args.len).map_err(|_| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
         let buffer = usize::try_from(args.buffer).map_err(|_| zx(abi::ZX_ERR_INVALID_ARGS))?;
-        // `io` keeps the size from changing under the copy; `inner` is
-        // released before it, as the copy may fault.
-        let _io = self.io.lock();
-        match args.offset.checked_add(args.len) {
-            Some(end) if end <= self.size() => {}
-            _ => return Err(zx(abi::ZX_ERR_OUT_OF_RANGE)),
+        if len == 0 {
+            return Ok(());
         }
-        file.user_io(offset + args.offset, buffer, len, write)
+        let mut bounce = KVVec::from_elem(0u8, len.min(RW_CHUNK), GFP_KERNEL_ACCOUNT)
+            .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
+        // One cursor over the user buffer; only the direction's half is used.
+        let mut reader = UserSlice::new(buffer, len).reader();
+        let mut writer = UserSlice::new(buffer, len).writer();
+        let mut done = 0usize;
+        while done < len {
+            let n = (len - done).min(RW_CHUNK);
+            let chunk = &mut bounce[..n];
+            // Past `args.offset + done` lies at most the VMO's size, which
+            // `offset + size` keeps inside the file.
+            let pos = offset + args.offset + done as u64;
+            if write {
+                reader.read_slice(chunk)?;
+                let _io = self.io.lock();
+                if !in_range(done as u64, n as u64) {
+                    return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
+                }
+                file.write_at(pos, chunk)?;
+            } else {
+                {
+                    let _io = self.io.lock();
+                    if !in_range(done as u64, n as u64) {
+                        return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
+                    }
+                    file.read_at(pos, chunk)?;
+                }
+                writer.write_slice(chunk)?;
+            }
+            done += n;
+        }
+        Ok(())
     }
 
     /// The content size (`ZX_PROP_VMO_CONTENT_SIZE`).
@@ -483,18 +533,106 @@ impl Vmo {
         self.inner.lock().content_size
     }
 
-    /// Sets the content size without resizing.
+    /// Sets the content size without resizing. A paged VMO's bytes beyond
+    /// the new content size, up to the old one, are zeroed (content never
+    /// holds stale bytes when it grows back); a physical VMO's memory is a
+    /// device's and is left alone.
     ///
     /// # Errors
     ///
-    /// `ZX_ERR_OUT_OF_RANGE` when `content_size` exceeds the VMO's size.
+    /// `ZX_ERR_OUT_OF_RANGE` when `content_size` exceeds the VMO's size;
+    /// `ZX_ERR_NO_MEMORY` when zeroing fails.
     pub(crate) fn set_content_size(&self, content_size: u64) -> Result {
-        let mut inner = self.inner.lock();
-        if content_size > inner.size {
+        let _io = self.io.lock();
+        let old = {
+            let inner = self.inner.lock();
+            if content_size > inner.size {
+                return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
+            }
+            inner.content_size.min(inner.size)
+        };
+        if let (Backing::Paged { file, offset, .. }, true) = (&self.backing, content_size < old) {
+            file.fallocate(
+                crate::shmem::PUNCH_HOLE,
+                offset + content_size,
+                old - content_size,
+            )?;
+        }
+        self.inner.lock().content_size = content_size;
+        Ok(())
+    }
+
+    /// `zx_vmo_op_range` on `[offset, offset + size)`; the caller checked
+    /// the handle's rights for `op`.
+    ///
+    /// - `COMMIT` commits the range's pages (rounded out to whole pages),
+    ///   charged to the caller; `DECOMMIT` frees them (they read as zeros
+    ///   again); `ZERO` zeroes the range's bytes, freeing its whole pages.
+    ///   Paged VMOs only (slices reach their parent's memory).
+    /// - The cache operations succeed without effect: x86 keeps caches
+    ///   coherent with DMA and with instruction fetch.
+    /// - The hints (`DONT_NEED`, `ALWAYS_NEED`, `PREFETCH`) succeed without
+    ///   effect: shmem memory is reclaimed by the kernel's own LRU.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_OUT_OF_RANGE` when the range leaves the VMO;
+    /// `ZX_ERR_NOT_SUPPORTED` for `LOCK`, `UNLOCK` and `TRY_LOCK` (no
+    /// discardable VMOs) and for `COMMIT`, `DECOMMIT` and `ZERO` on a
+    /// physical VMO; `ZX_ERR_INVALID_ARGS` for an unknown op;
+    /// `ZX_ERR_NO_MEMORY` when committing fails.
+    pub(crate) fn op_range(&self, op: u32, offset: u64, size: u64) -> Result {
+        match op {
+            abi::ZX_VMO_OP_LOCK | abi::ZX_VMO_OP_UNLOCK | abi::ZX_VMO_OP_TRY_LOCK => {
+                return Err(zx(abi::ZX_ERR_NOT_SUPPORTED))
+            }
+            abi::ZX_VMO_OP_COMMIT
+            | abi::ZX_VMO_OP_DECOMMIT
+            | abi::ZX_VMO_OP_ZERO
+            | abi::ZX_VMO_OP_CACHE_SYNC
+            | abi::ZX_VMO_OP_CACHE_INVALIDATE
+            | abi::ZX_VMO_OP_CACHE_CLEAN
+            | abi::ZX_VMO_OP_CACHE_CLEAN_INVALIDATE
+            | abi::ZX_VMO_OP_DONT_NEED
+            | abi::ZX_VMO_OP_ALWAYS_NEED
+            | abi::ZX_VMO_OP_PREFETCH => {}
+            _ => return Err(zx(abi::ZX_ERR_INVALID_ARGS)),
+        }
+        let end = offset
+            .checked_add(size)
+            .ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
+        let changes = matches!(
+            op,
+            abi::ZX_VMO_OP_COMMIT | abi::ZX_VMO_OP_DECOMMIT | abi::ZX_VMO_OP_ZERO
+        );
+        let Backing::Paged {
+            file, offset: base, ..
+        } = &self.backing
+        else {
+            if end > self.size() {
+                return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
+            }
+            return if changes {
+                Err(zx(abi::ZX_ERR_NOT_SUPPORTED))
+            } else {
+                Ok(())
+            };
+        };
+        // `io` keeps the size from changing under the operation.
+        let _io = self.io.lock();
+        if end > self.size() {
             return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
         }
-        inner.content_size = content_size;
-        Ok(())
+        // Whole pages around the range (the size is a multiple of pages).
+        let (first, last) = (offset - offset % PAGE, end.next_multiple_of(PAGE));
+        match op {
+            abi::ZX_VMO_OP_COMMIT => file.fallocate(0, base + first, last - first),
+            abi::ZX_VMO_OP_DECOMMIT => {
+                file.fallocate(crate::shmem::PUNCH_HOLE, base + first, last - first)
+            }
+            abi::ZX_VMO_OP_ZERO => file.fallocate(crate::shmem::PUNCH_HOLE, base + offset, size),
+            _ => Ok(()),
+        }
     }
 
     /// The name (`ZX_PROP_NAME`), NUL-padded.
@@ -502,13 +640,9 @@ impl Vmo {
         self.inner.lock().name
     }
 
-    /// Sets the name from `name`, truncated to `ZX_MAX_NAME_LEN - 1` bytes
-    /// and cut at its first NUL.
+    /// Sets the name from `name` (see [`resource::object_name`]).
     pub(crate) fn set_name(&self, name: &[u8]) {
-        let mut new = [0u8; abi::ZX_MAX_NAME_LEN];
-        let name = &name[..name.len().min(abi::ZX_MAX_NAME_LEN - 1)];
-        let n = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        new[..n].copy_from_slice(&name[..n]);
+        let new = resource::object_name(name);
         self.inner.lock().name = new;
     }
 
@@ -561,16 +695,43 @@ impl Vmo {
         }
     }
 
+    /// The shmem file behind a paged VMO (shared with its slices), and
+    /// where the VMO starts in it.
+    pub(crate) fn shmem(&self) -> Option<(&ShmemFile, u64)> {
+        match &self.backing {
+            Backing::Paged { file, offset, .. } => Some((file, *offset)),
+            Backing::Physical { .. } => None,
+        }
+    }
+
     /// Maps the VMO into `vma`, whose protections the caller checked against
-    /// the handle's rights; `handle_file` is the zxvmo file of the handle,
-    /// which the VMA holds from now on.
+    /// the handle's rights. A paged VMO needs `view`, the handle's view of
+    /// its shmem file, which becomes the VMA's file; `file_relative` says
+    /// the VMA's offset is one in that file (a re-map through the view)
+    /// rather than in the VMO.
     ///
     /// # Errors
     ///
     /// `ZX_ERR_OUT_OF_RANGE` when the VMA's offset and length exceed the
     /// VMO; the errno of `remap_pfn_range` or shmem's mmap when it fails.
-    pub(crate) fn mmap(&self, vma: &mut Vma<'_>, handle_file: *mut bindings::file) -> Result {
-        let offset = vma.offset().ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
+    ///
+    /// # Safety
+    ///
+    /// `view`, when given, must be a valid view of this VMO's shmem file
+    /// (see [`ShmemFile::view`]), referenced for the duration of the call.
+    pub(crate) unsafe fn mmap(
+        &self,
+        vma: &mut Vma<'_>,
+        view: Option<*mut bindings::file>,
+        file_relative: bool,
+    ) -> Result {
+        let mut offset = vma.offset().ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
+        if file_relative {
+            let base = self.shmem().map_or(0, |(_, base)| base);
+            offset = offset
+                .checked_sub(base)
+                .ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
+        }
         let len = vma.len();
         let policy = {
             let mut inner = self.inner.lock();
@@ -582,30 +743,30 @@ impl Vmo {
             inner.mappings += 1;
             inner.cache_policy
         };
-        let result = match &self.backing {
-            Backing::Physical { paddr, .. } => {
+        let result = match (&self.backing, view) {
+            (Backing::Physical { paddr, .. }, _) => {
                 vma.set_cache_policy(policy);
-                vma.remap_pfn(paddr + offset)
+                vma.remap_pfn(paddr + offset).map(|()| vma.set_phys_ops())
             }
-            Backing::Paged {
-                file,
-                view,
-                offset: base,
-                ..
-            } => vma.map_shmem(file, view.as_ref().unwrap_or(file), *base),
+            (
+                Backing::Paged {
+                    file, offset: base, ..
+                },
+                Some(view),
+            ) => {
+                // The VMA's offset becomes one in the file: without a
+                // re-map through the view, add the VMO's start.
+                let shift = if file_relative { 0 } else { *base };
+                // SAFETY: `view` is a valid view of `file` (the contract).
+                unsafe { vma.map_shmem(file, view, shift) }
+            }
+            (Backing::Paged { .. }, None) => Err(zx(abi::ZX_ERR_INTERNAL)),
         };
-        match result {
-            Ok(()) => {
-                // The VMA now holds the handle's file, and with it this VMO,
-                // as one of its mappings; its callbacks keep that in step.
-                vma.hold_file(handle_file);
-                Ok(())
-            }
-            Err(e) => {
-                self.mapping_closed();
-                Err(e)
-            }
+        if result.is_err() {
+            // The mm calls no `close` for a VMA whose `mmap` failed.
+            self.mapping_closed();
         }
+        result
     }
 
     /// Counts one more VMA mapping the VMO (a copy or split of a mapping).
@@ -622,9 +783,24 @@ impl Vmo {
 
 #[pinned_drop]
 impl PinnedDrop for Vmo {
+    /// Uncounts this VMO in its parent and drops the parent; when that was
+    /// the parent's last reference, does the same for the parent's parent,
+    /// and so on: a chain of any length is freed in this loop, one VMO at
+    /// a time, never by recursion.
     fn drop(self: Pin<&mut Self>) {
-        if let Some(parent) = &self.parent {
+        // SAFETY: `parent` is not structurally pinned: taking it out moves
+        // nothing that is pinned.
+        let mut next = unsafe { self.get_unchecked_mut() }.parent.take();
+        while let Some(parent) = next {
             parent.child_gone();
+            next = parent.into_unique_or_drop().and_then(|mut last| {
+                // SAFETY: As above, for the parent whose last reference
+                // this is.
+                let grandparent = unsafe { last.as_mut().get_unchecked_mut() }.parent.take();
+                // Its own `drop` now finds no parent to recurse into.
+                drop(last);
+                grandparent
+            });
         }
     }
 }

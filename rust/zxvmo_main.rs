@@ -15,7 +15,7 @@ use kernel::bindings;
 use kernel::c_str;
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 use kernel::prelude::*;
-use kernel::types::{ForeignOwnable, Opaque};
+use kernel::types::ForeignOwnable;
 
 #[path = "../userspace/zxvmo-abi/src/abi.rs"]
 #[allow(
@@ -44,11 +44,6 @@ module! {
     license: "GPL",
 }
 
-extern "C" {
-    /// This module's `struct module`, made by the kernel at load time.
-    pub(crate) static __this_module: Opaque<bindings::module>;
-}
-
 /// A `file_operations` table that may live in a `static`.
 pub(crate) struct FileOperations(pub(crate) bindings::file_operations);
 
@@ -58,15 +53,25 @@ unsafe impl Sync for FileOperations {}
 
 /// The file operations of every zxvmo file: the device node and objects.
 pub(crate) static ZXVMO_FOPS: FileOperations = FileOperations(bindings::file_operations {
-    // SAFETY: Only the address of `__this_module` is taken, which is fixed
-    // for the module's lifetime.
-    owner: unsafe { __this_module.get() },
+    owner: THIS_MODULE.as_ptr(),
     open: Some(zxvmo_open),
     release: Some(zxvmo_release),
     unlocked_ioctl: Some(zxvmo_ioctl),
     compat_ioctl: Some(bindings::compat_ptr_ioctl),
     mmap: Some(zxvmo_mmap),
     poll: Some(zxvmo_poll),
+    // SAFETY: All-zero is a valid `file_operations`: every other callback
+    // absent, which the VFS treats as unsupported.
+    ..unsafe { core::mem::zeroed() }
+});
+
+/// The file operations of a handle's view of a paged VMO's shmem inode (see
+/// [`handle`]): the `vm_file` of its mappings. Mapping it again (as
+/// `remap_file_pages` does) is zxvmo's `mmap` with the handle's rights.
+pub(crate) static ZXVMO_VIEW_FOPS: FileOperations = FileOperations(bindings::file_operations {
+    owner: THIS_MODULE.as_ptr(),
+    release: Some(zxvmo_release),
+    mmap: Some(zxvmo_mmap),
     // SAFETY: All-zero is a valid `file_operations`: every other callback
     // absent, which the VFS treats as unsupported.
     ..unsafe { core::mem::zeroed() }
@@ -79,7 +84,7 @@ pub(crate) static ZXVMO_FOPS: FileOperations = FileOperations(bindings::file_ope
 /// Called by `misc_open` with a valid `file` for the zxvmo node, before any
 /// other callback on that file.
 unsafe extern "C" fn zxvmo_open(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
-    match KBox::new(Handle::device(), GFP_KERNEL) {
+    match KBox::new(Handle::device(), GFP_KERNEL_ACCOUNT) {
         Ok(handle) => {
             // SAFETY: `file` is valid (the caller's contract); nothing else
             // uses `private_data` of a file that is still being opened.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # README's test command: does the set-up it needs, then runs every check.
-#   1. host: rustfmt, clippy and `cargo test` of the userspace workspace;
+#   1. host: rustfmt, clippy and `cargo test` of the userspace workspace,
+#      the set-up checks, and zxvmo.ko built against the debug, plain and
+#      Debian kernel configs (scripts/check-builds.sh);
 #   2. zxvmo.ko, the self-test module and the in-VM tests built;
 #   3. VM boot 1: the suite (tests/vm/suite.sh with the Rust VM tests) and
 #      a short hostile run (fuzz, fault injection, races, privilege);
@@ -26,7 +28,15 @@ rustfmt --check rust/zxvmo_main.rs tests/selftest-warn/warn_main.rs ||
 	die "userspace workspace: fmt, clippy or cargo test failed"
 (cd tests/vmtests && cargo fmt --check && cargo clippy -q --all-targets -- -D warnings) ||
 	die "tests/vmtests: fmt or clippy failed"
+tests/host/setup-respects-the-machine.sh || die "set-up would not respect the machine (issue 13)"
 record "host checks: ok"
+
+step "zxvmo.ko against every kernel configuration (debug, plain, Debian's)"
+if "$here/check-builds.sh"; then
+	record "module builds (debug, plain, debian configs): ok"
+else
+	record "module builds: FAILED (see above)"
+fi
 
 step "build zxvmo.ko, the self-test module and the in-VM tests"
 . "$here/lib-build.sh"

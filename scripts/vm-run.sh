@@ -45,20 +45,46 @@ ivshmem="$out/ivshmem.bin"
 
 qemu_opts="-device edu -object memory-backend-file,size=4M,share=on,mem-path=$ivshmem,id=hostmem -device ivshmem-plain,memdev=hostmem$icount"
 
-# KVM only when a probe boot on this machine proved it works (nested KVM
-# hangs here); the answer is cached per kernel.
+qemu=$("$here/qemu.sh") || die "no usable QEMU: run scripts/setup.sh"
+
+# KVM only when this machine proved that it works (nested KVM hangs or
+# dies here). A firmware-only boot (SeaBIOS to "No bootable device", under
+# a second when KVM works) decides first; only when it passes does a real
+# kernel boot (up to 60 s) confirm. The answer is cached per machine and
+# QEMU.
 accel=(--disable-kvm)
-probe="$ZXVMO_CACHE/kvm-probe-$(basename "$(readlink -f "$kdir")")"
+probe="$ZXVMO_CACHE/kvm-probe-$( (hostname; grep -m1 'model name' /proc/cpuinfo; "$qemu" --version | head -n1) | sha256sum | cut -c1-12)"
 if [ "${ZXVMO_KVM:-probe}" = probe ] && [ -w /dev/kvm ]; then
 	if [ ! -f "$probe" ]; then
-		say "probing KVM with a 60 s boot (once per kernel)"
-		if timeout -k 5 60 setsid vng -r "$kdir" --user root --disable-microvm -- true \
-			</dev/null >/dev/null 2>&1; then
-			echo yes >"$probe"
-		else
-			echo no >"$probe"
+		log=$(mktemp)
+		say "probing KVM: a firmware-only boot"
+		# In a subshell of its own, so its death (nested KVM aborts) is not
+		# announced by this shell.
+		(exec "$qemu" -accel kvm -M pc -cpu host -m 64 -nodefaults -display none -no-reboot \
+			-chardev "file,id=fw,path=$log" -device isa-debugcon,iobase=0x402,chardev=fw \
+			</dev/null >/dev/null 2>&1) 2>/dev/null &
+		qpid=$!
+		answer=no
+		for _ in $(seq 1 50); do
+			grep -qa "No bootable device" "$log" && { answer=maybe; break; }
+			kill -0 "$qpid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill "$qpid" 2>/dev/null || true
+		wait "$qpid" 2>/dev/null || true
+		rm -f "$log"
+		if [ "$answer" = maybe ]; then
+			say "KVM runs firmware; confirming with a kernel boot (at most 60 s, once)"
+			if timeout -k 5 60 setsid vng -r "$kdir" --qemu "$qemu" --user root --disable-microvm \
+				-- true </dev/null >/dev/null 2>&1; then
+				answer=yes
+			else
+				answer=no
+			fi
+			pkill -f "qemu-system.*$(readlink -f "$kdir")" 2>/dev/null || true
 		fi
-		pkill -f "qemu-system.*$(readlink -f "$kdir")" 2>/dev/null || true
+		say "KVM usable: $answer (cached in $probe)"
+		echo "$answer" >"$probe"
 	fi
 	[ "$(cat "$probe")" = yes ] && accel=()
 elif [ "${ZXVMO_KVM:-}" = 1 ]; then
@@ -77,7 +103,7 @@ boot() {
 	say "booting $(basename "$(readlink -f "$kdir")") ${accel[*]:-(KVM)} ($cmdline): $*"
 	set +e
 	# Through a pipe: QEMU reopens its stdout, which truncates a file.
-	vng -r "$kdir" --user root "${accel[@]}" --disable-microvm --cpus 2 --memory 2G \
+	vng -r "$kdir" --qemu "$qemu" --user root "${accel[@]}" --disable-microvm --cpus 2 --memory 2G \
 		--rwdir="$out" --cwd="$repo" --append="$cmdline" \
 		--qemu-opts="$qemu_opts" -- "$here/vm-guest.sh" "$out" "$@" </dev/null 2>&1 |
 		tee "$out/console.log"

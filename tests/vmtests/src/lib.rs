@@ -116,6 +116,36 @@ pub fn root() -> Resource {
     Resource::root().expect("root resource")
 }
 
+/// A resource for all of `bar`, made from the root resource.
+pub fn bar_resource(bar: &Bar, flags: zxvmo::ResourceFlags, name: &str) -> Resource {
+    Resource::create(
+        &root(),
+        zxvmo::ResourceKind::Mmio,
+        flags,
+        bar.base,
+        bar.size,
+        name,
+    )
+    .unwrap_or_else(|s| panic!("resource {name} for the BAR at {:#x}: {s}", bar.base))
+}
+
+/// A memory cgroup named `name` (cgroup2 mounted and the memory controller
+/// on, if they were not); returns its directory.
+pub fn memory_cgroup(name: &str) -> String {
+    let cg = "/sys/fs/cgroup";
+    if !std::path::Path::new(&format!("{cg}/cgroup.controllers")).exists() {
+        let st = std::process::Command::new("mount")
+            .args(["-t", "cgroup2", "none", cg])
+            .status()
+            .unwrap();
+        assert!(st.success(), "mount cgroup2");
+    }
+    let _ = std::fs::write(format!("{cg}/cgroup.subtree_control"), "+memory");
+    let dir = format!("{cg}/{name}");
+    let _ = std::fs::create_dir(&dir);
+    dir
+}
+
 /// The module's reference count, from sysfs.
 pub fn module_refcnt() -> u32 {
     std::fs::read_to_string("/sys/module/zxvmo/refcnt")

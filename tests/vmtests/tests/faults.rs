@@ -5,7 +5,7 @@
 
 use zxvmo::{
     HandleBased, Resource, ResourceFlags, ResourceKind, Rights, Status, VmarFlags, Vmo,
-    VmoChildOptions, VmoOptions,
+    VmoChildOptions, VmoOp, VmoOptions,
 };
 use zxvmo_vmtests::*;
 
@@ -64,6 +64,19 @@ fn every_call_fails_cleanly_under_allocation_failure() {
         fail_each_allocation(|| v.duplicate_handle(Rights::READ)),
     );
     let r = Vmo::create(PAGE).unwrap();
+    // A handle's first mapping makes its view of the memory (the
+    // `vm_file` of its mappings), which lives as long as the handle: a
+    // fresh handle each time, so the view is made under fault injection.
+    report(
+        "map (a handle's first, making its view)",
+        fail_each_allocation(|| {
+            let d = r.duplicate_handle(Rights::SAME_RIGHTS)?;
+            let m = d.map(0, PAGE as usize, VmarFlags::PERM_READ)?;
+            Ok((d, m))
+        }),
+    );
+    // Then the same handle again and again.
+    drop(r.map(0, PAGE as usize, VmarFlags::PERM_READ).unwrap());
     report(
         "map",
         fail_each_allocation(|| {
@@ -83,7 +96,22 @@ fn every_call_fails_cleanly_under_allocation_failure() {
     );
     let w = Vmo::create(64 * PAGE).unwrap();
     let data = vec![0x42u8; 64 * PAGE as usize];
-    report("write", fail_each_allocation(|| w.write(&data, 0)));
+    // Into holes each time (a write into committed pages allocates only
+    // its bounce buffer, which falls back to vmalloc and recovers).
+    report(
+        "write",
+        fail_each_allocation(|| {
+            w.op_range(VmoOp::DECOMMIT, 0, 64 * PAGE)?;
+            w.write(&data, 0)
+        }),
+    );
+    report(
+        "op_range(commit)",
+        fail_each_allocation(|| {
+            w.op_range(VmoOp::DECOMMIT, 0, 64 * PAGE)?;
+            w.op_range(VmoOp::COMMIT, 0, 64 * PAGE)
+        }),
+    );
     report(
         "set_size",
         fail_each_allocation(|| {

@@ -88,13 +88,22 @@ fn rights_cannot_be_widened_and_mappings_stay_within_the_grant() {
         if ro.map(0, 5 * PAGE as usize, VmarFlags::PERM_READ).err() != Some(Status::OUT_OF_RANGE) {
             return 22;
         }
-        // A child gets no more rights than the handle it came from.
+        // A child gets no more rights than the handle it came from, plus
+        // the properties (Zircon's rule, so the child can be named).
         match ro.create_child(
             VmoChildOptions::SNAPSHOT | VmoChildOptions::NO_WRITE,
             0,
             PAGE,
         ) {
-            Ok(c) if c.rights().ok() == Some(Rights::READ | Rights::MAP | Rights::DUPLICATE) => {}
+            Ok(c)
+                if c.rights().ok()
+                    == Some(
+                        Rights::READ
+                            | Rights::MAP
+                            | Rights::DUPLICATE
+                            | Rights::GET_PROPERTY
+                            | Rights::SET_PROPERTY,
+                    ) => {}
             _ => return 23,
         }
         let Ok(m) = ro.map(0, PAGE as usize, VmarFlags::PERM_READ) else {

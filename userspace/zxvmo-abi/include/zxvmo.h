@@ -34,7 +34,7 @@
 #define ZX_RIGHT_INSPECT 32768
 #define ZX_RIGHT_SAME_RIGHTS 0x80000000u
 #define ZX_DEFAULT_VMO_RIGHTS 255
-#define ZX_DEFAULT_RESOURCE_RIGHTS 11
+#define ZX_DEFAULT_RESOURCE_RIGHTS 32779
 #define ZX_VMO_ZERO_CHILDREN 8
 #define ZX_VMO_NON_RESIZABLE 1
 #define ZX_VMO_CHILD_SNAPSHOT 1
@@ -58,7 +58,7 @@
 #define ZX_INFO_VMO_IS_COW_CLONE 4
 #define ZX_INFO_VMO_IS_SLICE 1024
 #define ZXVMO_ABI_MAJOR 1
-#define ZXVMO_ABI_MINOR 0
+#define ZXVMO_ABI_MINOR 1
 #define ZXVMO_IOC_VERSION 0x80085a40u
 #define ZXVMO_IOC_ROOT_RESOURCE 23105
 #define ZXVMO_IOC_RESOURCE_CREATE 0x40385a42u
@@ -76,6 +76,20 @@
 #define ZXVMO_IOC_HANDLE_REPLACE 0x40045a4eu
 #define ZXVMO_IOC_GET_INFO 0x80685a4fu
 #define ZXVMO_IOC_WAIT_ONE 0xc0105a50u
+#define ZXVMO_IOC_VMO_OP_RANGE 0x40185a51u
+#define ZX_VMO_OP_COMMIT 1
+#define ZX_VMO_OP_DECOMMIT 2
+#define ZX_VMO_OP_LOCK 3
+#define ZX_VMO_OP_UNLOCK 4
+#define ZX_VMO_OP_CACHE_SYNC 6
+#define ZX_VMO_OP_CACHE_INVALIDATE 7
+#define ZX_VMO_OP_CACHE_CLEAN 8
+#define ZX_VMO_OP_CACHE_CLEAN_INVALIDATE 9
+#define ZX_VMO_OP_ZERO 10
+#define ZX_VMO_OP_TRY_LOCK 11
+#define ZX_VMO_OP_DONT_NEED 12
+#define ZX_VMO_OP_ALWAYS_NEED 13
+#define ZX_VMO_OP_PREFETCH 14
 
 /* Each status travels as one errno (negative ioctl result). */
 /*   zx_status   -1 <-> errno 5 */
@@ -175,6 +189,18 @@ _Static_assert(sizeof(struct zxvmo_wait_one) == 16, "zxvmo ABI: struct zxvmo_wai
 _Static_assert(offsetof(struct zxvmo_wait_one, signals) == 0, "zxvmo ABI: zxvmo_wait_one.signals");
 _Static_assert(offsetof(struct zxvmo_wait_one, observed) == 4, "zxvmo ABI: zxvmo_wait_one.observed");
 _Static_assert(offsetof(struct zxvmo_wait_one, deadline) == 8, "zxvmo ABI: zxvmo_wait_one.deadline");
+
+struct zxvmo_vmo_op_range {
+	uint32_t op;
+	uint32_t reserved;
+	uint64_t offset;
+	uint64_t size;
+};
+_Static_assert(sizeof(struct zxvmo_vmo_op_range) == 24, "zxvmo ABI: struct zxvmo_vmo_op_range size");
+_Static_assert(offsetof(struct zxvmo_vmo_op_range, op) == 0, "zxvmo ABI: zxvmo_vmo_op_range.op");
+_Static_assert(offsetof(struct zxvmo_vmo_op_range, reserved) == 4, "zxvmo ABI: zxvmo_vmo_op_range.reserved");
+_Static_assert(offsetof(struct zxvmo_vmo_op_range, offset) == 8, "zxvmo ABI: zxvmo_vmo_op_range.offset");
+_Static_assert(offsetof(struct zxvmo_vmo_op_range, size) == 16, "zxvmo ABI: zxvmo_vmo_op_range.size");
 
 struct zxvmo_info {
 	uint64_t koid;

@@ -166,9 +166,10 @@ pub const ZX_DEFAULT_VMO_RIGHTS: ZxRights = ZX_RIGHT_DUPLICATE
     | ZX_RIGHT_MAP
     | ZX_RIGHT_GET_PROPERTY
     | ZX_RIGHT_SET_PROPERTY;
-/// The rights a new resource handle gets (Zircon's, less `INSPECT`).
+/// The rights a new resource handle gets (Zircon's). `WRITE` creates child
+/// resources and physical VMOs; `INSPECT` reads the resource's info.
 pub const ZX_DEFAULT_RESOURCE_RIGHTS: ZxRights =
-    ZX_RIGHT_DUPLICATE | ZX_RIGHT_TRANSFER | ZX_RIGHT_WRITE;
+    ZX_RIGHT_DUPLICATE | ZX_RIGHT_TRANSFER | ZX_RIGHT_WRITE | ZX_RIGHT_INSPECT;
 
 /// Signal bits (`zx_signals_t`).
 pub type ZxSignals = u32;
@@ -186,6 +187,33 @@ pub const ZX_VMO_CHILD_RESIZABLE: u32 = 1 << 2;
 pub const ZX_VMO_CHILD_SLICE: u32 = 1 << 3;
 /// `zx_vmo_create_child` option: the child's handle lacks `ZX_RIGHT_WRITE`.
 pub const ZX_VMO_CHILD_NO_WRITE: u32 = 1 << 5;
+
+/// `zx_vmo_op_range`: commit the range's pages (needs `ZX_RIGHT_WRITE`).
+pub const ZX_VMO_OP_COMMIT: u32 = 1;
+/// `zx_vmo_op_range`: release the range's pages; they read as zeros.
+pub const ZX_VMO_OP_DECOMMIT: u32 = 2;
+/// `zx_vmo_op_range`: lock a discardable VMO (not supported).
+pub const ZX_VMO_OP_LOCK: u32 = 3;
+/// `zx_vmo_op_range`: unlock a discardable VMO (not supported).
+pub const ZX_VMO_OP_UNLOCK: u32 = 4;
+/// `zx_vmo_op_range`: make instruction and data caches agree (`READ`).
+pub const ZX_VMO_OP_CACHE_SYNC: u32 = 6;
+/// `zx_vmo_op_range`: invalidate the data cache (`WRITE`).
+pub const ZX_VMO_OP_CACHE_INVALIDATE: u32 = 7;
+/// `zx_vmo_op_range`: clean the data cache (`READ`).
+pub const ZX_VMO_OP_CACHE_CLEAN: u32 = 8;
+/// `zx_vmo_op_range`: clean and invalidate the data cache (`READ`).
+pub const ZX_VMO_OP_CACHE_CLEAN_INVALIDATE: u32 = 9;
+/// `zx_vmo_op_range`: zero the range's bytes (`WRITE`).
+pub const ZX_VMO_OP_ZERO: u32 = 10;
+/// `zx_vmo_op_range`: try to lock a discardable VMO (not supported).
+pub const ZX_VMO_OP_TRY_LOCK: u32 = 11;
+/// `zx_vmo_op_range` hint: the range will not be needed soon.
+pub const ZX_VMO_OP_DONT_NEED: u32 = 12;
+/// `zx_vmo_op_range` hint: the range should stay in memory.
+pub const ZX_VMO_OP_ALWAYS_NEED: u32 = 13;
+/// `zx_vmo_op_range` hint: the range will be needed soon.
+pub const ZX_VMO_OP_PREFETCH: u32 = 14;
 
 /// Cache policy: ordinary cached memory.
 pub const ZX_CACHE_POLICY_CACHED: u32 = 0;
@@ -227,7 +255,7 @@ pub const ZX_INFO_VMO_IS_SLICE: u32 = 1 << 10;
 /// The ABI's major version: a module with another major is incompatible.
 pub const ZXVMO_ABI_MAJOR: u32 = 1;
 /// The ABI's minor version: additions that older callers can ignore.
-pub const ZXVMO_ABI_MINOR: u32 = 0;
+pub const ZXVMO_ABI_MINOR: u32 = 1;
 
 /// The ioctl type byte of every zxvmo command (numbers 0x40 to 0x7f).
 pub const ZXVMO_IOC_MAGIC: u32 = b'Z' as u32;
@@ -368,6 +396,20 @@ pub struct ZxvmoWaitOne {
     pub deadline: i64,
 }
 
+/// `ZXVMO_IOC_VMO_OP_RANGE`'s argument (`zx_vmo_op_range` without a buffer).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ZxvmoVmoOpRange {
+    /// A `ZX_VMO_OP_*` operation.
+    pub op: u32,
+    /// Must be zero.
+    pub reserved: u32,
+    /// Start of the range in the VMO, in bytes.
+    pub offset: u64,
+    /// Length of the range in bytes.
+    pub size: u64,
+}
+
 /// `ZXVMO_IOC_GET_INFO`'s result: `zx_info_handle_basic_t` and
 /// `zx_info_vmo_t` in one.
 #[repr(C)]
@@ -391,7 +433,8 @@ pub struct ZxvmoInfo {
     pub num_mappings: u64,
     /// Bytes of memory committed to the VMO.
     pub committed_bytes: u64,
-    /// `ZX_INFO_VMO_*` bits, or the resource's kind.
+    /// `ZX_INFO_VMO_*` bits, or the resource's kind ORed with its
+    /// `ZX_RSRC_FLAG_*` flags (as Zircon's `options` encode them).
     pub flags: u32,
     /// `ZX_CACHE_POLICY_*` value.
     pub cache_policy: u32,
@@ -434,6 +477,8 @@ pub const ZXVMO_IOC_HANDLE_REPLACE: u32 = iow::<u32>(0x4e);
 pub const ZXVMO_IOC_GET_INFO: u32 = ior::<ZxvmoInfo>(0x4f);
 /// On an object: `zx_object_wait_one`.
 pub const ZXVMO_IOC_WAIT_ONE: u32 = iowr::<ZxvmoWaitOne>(0x50);
+/// On a VMO: `zx_vmo_op_range` (ABI 1.1).
+pub const ZXVMO_IOC_VMO_OP_RANGE: u32 = iow::<ZxvmoVmoOpRange>(0x51);
 
 // The layouts are part of the ABI: no implicit padding, same on every target.
 const _: () = assert!(core::mem::size_of::<ZxvmoVersion>() == 8);
@@ -444,4 +489,5 @@ const _: () = assert!(core::mem::size_of::<ZxvmoVmoRw>() == 24);
 const _: () = assert!(core::mem::size_of::<ZxvmoProperty>() == 24);
 const _: () = assert!(core::mem::size_of::<ZxvmoVmoCreateChild>() == 24);
 const _: () = assert!(core::mem::size_of::<ZxvmoWaitOne>() == 16);
+const _: () = assert!(core::mem::size_of::<ZxvmoVmoOpRange>() == 24);
 const _: () = assert!(core::mem::size_of::<ZxvmoInfo>() == 104);

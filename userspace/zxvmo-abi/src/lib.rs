@@ -87,6 +87,8 @@ mod tests {
         assert_eq!(ZX_RIGHT_WAIT, 0x4000);
         assert_eq!(ZX_RIGHT_INSPECT, 0x8000);
         assert_eq!(ZX_DEFAULT_VMO_RIGHTS, 0xff);
+        // Zircon's ZX_DEFAULT_RESOURCE_RIGHTS: TRANSFER, DUPLICATE, WRITE, INSPECT.
+        assert_eq!(ZX_DEFAULT_RESOURCE_RIGHTS, 0x800b);
         assert_eq!(
             ZX_DEFAULT_VMO_RIGHTS & (ZX_RIGHT_WAIT | ZX_RIGHT_INSPECT),
             0
@@ -102,6 +104,7 @@ mod tests {
         assert_eq!(ZXVMO_IOC_RESOURCE_CREATE, 0x4038_5a42);
         assert_eq!(ZXVMO_IOC_WAIT_ONE, 0xc010_5a50);
         assert_eq!(ZXVMO_IOC_GET_INFO, 0x8068_5a4f);
+        assert_eq!(ZXVMO_IOC_VMO_OP_RANGE, 0x4018_5a51);
         let all = [
             ZXVMO_IOC_VERSION,
             ZXVMO_IOC_ROOT_RESOURCE,
@@ -120,6 +123,7 @@ mod tests {
             ZXVMO_IOC_HANDLE_REPLACE,
             ZXVMO_IOC_GET_INFO,
             ZXVMO_IOC_WAIT_ONE,
+            ZXVMO_IOC_VMO_OP_RANGE,
         ];
         for (i, a) in all.iter().enumerate() {
             assert_eq!((a >> 8) & 0xff, ZXVMO_IOC_MAGIC);

@@ -76,7 +76,8 @@ pub struct Info {
     pub num_mappings: u64,
     /// Bytes of memory committed.
     pub committed_bytes: u64,
-    /// `ZX_INFO_VMO_*` bits, or the resource's kind.
+    /// `ZX_INFO_VMO_*` bits, or the resource's kind ORed with its
+    /// `ZX_RSRC_FLAG_*` flags.
     pub flags: u32,
     /// `ZX_CACHE_POLICY_*`.
     pub cache_policy: u32,

@@ -32,6 +32,8 @@ unsafe impl PlainArg for sys::ZxvmoVmoCreateChild {}
 // SAFETY: As above.
 unsafe impl PlainArg for sys::ZxvmoWaitOne {}
 // SAFETY: As above.
+unsafe impl PlainArg for sys::ZxvmoVmoOpRange {}
+// SAFETY: As above.
 unsafe impl PlainArg for sys::ZxvmoInfo {}
 
 /// The argument size an ioctl number encodes (`_IOC_SIZE`).

@@ -38,6 +38,6 @@ pub use mapping::{Mapping, VmarFlags};
 pub use resource::{Resource, ResourceFlags, ResourceKind};
 pub use rights::Rights;
 pub use status::Status;
-pub use vmo::{CachePolicy, Deadline, Signals, Vmo, VmoChildOptions, VmoOptions};
+pub use vmo::{CachePolicy, Deadline, Signals, Vmo, VmoChildOptions, VmoOp, VmoOptions};
 /// The raw ABI: ioctl numbers, argument structs and Zircon constants.
 pub use zxvmo_abi as sys;

@@ -45,6 +45,50 @@ bitflags::bitflags! {
     }
 }
 
+/// An operation of [`Vmo::op_range`] (`ZX_VMO_OP_*`), as Fuchsia's `zx`
+/// crate spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VmoOp(u32);
+
+impl VmoOp {
+    /// Commit the range's pages.
+    pub const COMMIT: VmoOp = VmoOp(sys::ZX_VMO_OP_COMMIT);
+    /// Free the range's pages; they read as zeros.
+    pub const DECOMMIT: VmoOp = VmoOp(sys::ZX_VMO_OP_DECOMMIT);
+    /// Lock a discardable VMO (not supported: `NOT_SUPPORTED`).
+    pub const LOCK: VmoOp = VmoOp(sys::ZX_VMO_OP_LOCK);
+    /// Unlock a discardable VMO (not supported: `NOT_SUPPORTED`).
+    pub const UNLOCK: VmoOp = VmoOp(sys::ZX_VMO_OP_UNLOCK);
+    /// Make instruction and data caches agree.
+    pub const CACHE_SYNC: VmoOp = VmoOp(sys::ZX_VMO_OP_CACHE_SYNC);
+    /// Invalidate the data cache.
+    pub const CACHE_INVALIDATE: VmoOp = VmoOp(sys::ZX_VMO_OP_CACHE_INVALIDATE);
+    /// Clean the data cache.
+    pub const CACHE_CLEAN: VmoOp = VmoOp(sys::ZX_VMO_OP_CACHE_CLEAN);
+    /// Clean and invalidate the data cache.
+    pub const CACHE_CLEAN_INVALIDATE: VmoOp = VmoOp(sys::ZX_VMO_OP_CACHE_CLEAN_INVALIDATE);
+    /// Zero the range's bytes.
+    pub const ZERO: VmoOp = VmoOp(sys::ZX_VMO_OP_ZERO);
+    /// Try to lock a discardable VMO (not supported: `NOT_SUPPORTED`).
+    pub const TRY_LOCK: VmoOp = VmoOp(sys::ZX_VMO_OP_TRY_LOCK);
+    /// Hint: the range will not be needed soon.
+    pub const DONT_NEED: VmoOp = VmoOp(sys::ZX_VMO_OP_DONT_NEED);
+    /// Hint: the range should stay in memory.
+    pub const ALWAYS_NEED: VmoOp = VmoOp(sys::ZX_VMO_OP_ALWAYS_NEED);
+    /// Hint: the range will be needed soon.
+    pub const PREFETCH: VmoOp = VmoOp(sys::ZX_VMO_OP_PREFETCH);
+
+    /// An operation from its raw `ZX_VMO_OP_*` value.
+    pub const fn from_raw(raw: u32) -> VmoOp {
+        VmoOp(raw)
+    }
+
+    /// The raw `ZX_VMO_OP_*` value.
+    pub const fn into_raw(self) -> u32 {
+        self.0
+    }
+}
+
 /// A `CLOCK_MONOTONIC` deadline for [`Vmo::wait_one`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Deadline(i64);
@@ -366,6 +410,34 @@ impl Vmo {
         )
     }
 
+    /// Wraps [`zx_vmo_op_range`](https://fuchsia.dev/reference/syscalls/vmo_op_range)
+    /// for the operations that take no buffer.
+    ///
+    /// `COMMIT` commits the range's pages, charged to the caller's memory
+    /// cgroup; `DECOMMIT` frees them (they read as zeros); `ZERO` zeroes
+    /// the range's bytes. The cache operations and the hints succeed
+    /// without effect on x86 (caches are coherent with DMA; the kernel's
+    /// LRU manages residency).
+    ///
+    /// # Errors
+    ///
+    /// `ACCESS_DENIED` without the op's right (`WRITE` for `COMMIT`,
+    /// `DECOMMIT`, `ZERO` and `CACHE_INVALIDATE`; `READ` for the other
+    /// cache operations; either for the hints); `OUT_OF_RANGE` when the
+    /// range leaves the VMO; `NOT_SUPPORTED` for `LOCK`, `UNLOCK` and
+    /// `TRY_LOCK`, and for `COMMIT`, `DECOMMIT` and `ZERO` on a physical
+    /// VMO; `INVALID_ARGS` for an unknown op; `NO_MEMORY`.
+    pub fn op_range(&self, op: VmoOp, offset: u64, size: u64) -> Result<(), Status> {
+        let mut args = sys::ZxvmoVmoOpRange {
+            op: op.into_raw(),
+            reserved: 0,
+            offset,
+            size,
+        };
+        ioctl::write(self.as_fd(), sys::ZXVMO_IOC_VMO_OP_RANGE, &mut args)?;
+        Ok(())
+    }
+
     /// Wraps [`zx_vmo_set_cache_policy`](https://fuchsia.dev/reference/syscalls/vmo_set_cache_policy).
     ///
     /// # Errors
@@ -383,9 +455,17 @@ impl Vmo {
     ///
     /// # Errors
     ///
-    /// `INVALID_ARGS` when `offset` is not page-aligned or `len` is 0;
-    /// `OUT_OF_RANGE` when the range exceeds the VMO; `ACCESS_DENIED` when a
-    /// protection lacks its right (or `MAP` is missing).
+    /// `INVALID_ARGS` when `offset` is not page-aligned or `len` is 0, or
+    /// when `flags` ask for `PERM_WRITE` or `PERM_EXECUTE` without
+    /// `PERM_READ` (x86 cannot map memory writable or executable without
+    /// making it readable); `OUT_OF_RANGE` when the range exceeds the VMO;
+    /// `ACCESS_DENIED` when a protection lacks its right (or `MAP` is
+    /// missing).
+    ///
+    /// The mapping keeps the handle's rights for its whole life:
+    /// `mprotect(2)` cannot add a protection the handle lacks (write and
+    /// execute also need the `READ` right), and `remap_file_pages(2)`,
+    /// `mremap(2)`, `fork(2)` and `/proc/PID/mem` cannot widen it.
     pub fn map(&self, offset: u64, len: usize, flags: VmarFlags) -> Result<Mapping, Status> {
         Mapping::new(self.as_fd(), offset, len, flags)
     }

@@ -40,7 +40,7 @@ const SCRATCH: usize = 1 << 20;
 const MAX_FDS: usize = 48;
 
 /// The commands zxvmo knows.
-const CMDS: [u32; 17] = [
+const CMDS: [u32; 18] = [
     sys::ZXVMO_IOC_VERSION,
     sys::ZXVMO_IOC_ROOT_RESOURCE,
     sys::ZXVMO_IOC_RESOURCE_CREATE,
@@ -58,6 +58,7 @@ const CMDS: [u32; 17] = [
     sys::ZXVMO_IOC_HANDLE_REPLACE,
     sys::ZXVMO_IOC_GET_INFO,
     sys::ZXVMO_IOC_WAIT_ONE,
+    sys::ZXVMO_IOC_VMO_OP_RANGE,
 ];
 
 struct Fuzzer {
@@ -141,6 +142,11 @@ impl Fuzzer {
             sys::ZXVMO_IOC_VMO_CREATE_CHILD => {
                 buf[0] = self.rng.next() & 0x3f;
                 buf[2] = self.rng.below(8) * PAGE;
+            }
+            sys::ZXVMO_IOC_VMO_OP_RANGE => {
+                // Ops 0 to 15 (every known one and a few unknown), with a
+                // reserved word that is usually zero.
+                buf[0] = self.rng.below(16) | (u64::from(self.rng.below(8) == 0) << 32);
             }
             _ => {}
         }
@@ -265,6 +271,152 @@ impl Fuzzer {
             // SAFETY: A mapping this fuzzer made and unmaps once.
             unsafe { libc::munmap(addr as *mut _, len) };
         }
+    }
+
+    /// Tries a Linux path around the ioctls on a live mapping: `mprotect`,
+    /// `mremap`, `remap_file_pages`, `madvise`, a partial `munmap` or a
+    /// `fork`. Whatever is refused must be refused cleanly; a mapping whose
+    /// range may now hold a gap is unmapped at once (so a later `munmap`
+    /// cannot hit someone else's mapping in the gap).
+    fn vm_move(&mut self) {
+        if self.maps.is_empty() {
+            return;
+        }
+        let i = self.rng.below(self.maps.len() as u64) as usize;
+        let (addr, len) = self.maps[i];
+        let pages = (len as u64 / PAGE).max(1);
+        let off = (self.rng.below(pages) * PAGE) as usize;
+        let part = ((1 + self.rng.below(pages - off as u64 / PAGE)) * PAGE) as usize;
+        self.calls += 1;
+        let mut gap = false;
+        // SAFETY: Every call targets (part of) a mapping this fuzzer made and
+        // still owns; none of them reads or writes its memory.
+        let r: i64 = unsafe {
+            match self.rng.below(7) {
+                0 => {
+                    let prot = self.rng.below(8) as i32;
+                    libc::mprotect((addr + off) as *mut _, part, prot) as i64
+                }
+                1 => {
+                    let new_len = ((1 + self.rng.below(8)) * PAGE) as usize;
+                    let flags = self.rng.pick(&[0, libc::MREMAP_MAYMOVE]);
+                    let p = libc::mremap(addr as *mut _, len, new_len, flags);
+                    if p == libc::MAP_FAILED {
+                        -1
+                    } else {
+                        self.maps[i] = (p as usize, new_len);
+                        0
+                    }
+                }
+                2 => {
+                    let pgoff = self.rng.pick(&[0, 1, 3, 1 << 20, u64::MAX >> 12]);
+                    let r =
+                        libc::syscall(libc::SYS_remap_file_pages, addr + off, part, 0, pgoff, 0);
+                    gap = r != 0;
+                    r
+                }
+                3 => {
+                    let advice = self.rng.pick(&[
+                        libc::MADV_DONTNEED,
+                        libc::MADV_REMOVE,
+                        libc::MADV_WILLNEED,
+                        libc::MADV_DONTFORK,
+                        libc::MADV_DOFORK,
+                        libc::MADV_FREE,
+                        libc::MADV_COLD,
+                        libc::MADV_PAGEOUT,
+                    ]);
+                    libc::madvise((addr + off) as *mut _, part, advice) as i64
+                }
+                4 => {
+                    gap = true;
+                    libc::munmap((addr + off) as *mut _, part) as i64
+                }
+                5 => {
+                    let pid = libc::fork();
+                    if pid == 0 {
+                        libc::_exit(0);
+                    }
+                    let mut status = 0;
+                    libc::waitpid(pid, &mut status, 0);
+                    if pid < 0 {
+                        -1
+                    } else {
+                        0
+                    }
+                }
+                _ => {
+                    let tail = libc::mremap(addr as *mut _, len, len.max(2 * PAGE as usize) / 2, 0);
+                    if tail != libc::MAP_FAILED {
+                        self.maps[i] = (addr, len.max(2 * PAGE as usize) / 2);
+                    }
+                    if tail == libc::MAP_FAILED {
+                        -1
+                    } else {
+                        0
+                    }
+                }
+            }
+        };
+        if r != 0 {
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            *self.errnos.entry(e).or_default() += 1;
+        }
+        if gap {
+            let (addr, len) = self.maps.swap_remove(i);
+            // SAFETY: The mapping this fuzzer made (with a possible gap that
+            // nothing else had the chance to fill yet).
+            unsafe { libc::munmap(addr as *mut _, len) };
+        }
+    }
+
+    /// Builds a chain of children (slices or snapshots, chosen per link)
+    /// from a random descriptor, up to a few thousand deep, and closes it
+    /// in a random order, keeping one link.
+    fn chain(&mut self) {
+        let depth = self.rng.pick(&[2, 16, 500, 3000]);
+        let mut links = vec![self.fd()];
+        let mut owned = Vec::new();
+        for _ in 0..depth {
+            let mut args = sys::ZxvmoVmoCreateChild {
+                options: self
+                    .rng
+                    .pick(&[sys::ZX_VMO_CHILD_SLICE, sys::ZX_VMO_CHILD_SNAPSHOT]),
+                offset: 0,
+                size: PAGE,
+                ..Default::default()
+            };
+            let prev = *links.last().unwrap();
+            // SAFETY: `args` is a live `ZxvmoVmoCreateChild`; the kernel
+            // checks that `prev` is a VMO.
+            let r = unsafe {
+                libc::ioctl(
+                    prev,
+                    sys::ZXVMO_IOC_VMO_CREATE_CHILD as libc::c_ulong,
+                    &mut args as *mut sys::ZxvmoVmoCreateChild,
+                )
+            };
+            self.calls += 1;
+            if r < 0 {
+                let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+                *self.errnos.entry(e).or_default() += 1;
+                break;
+            }
+            self.created += 1;
+            links.push(r);
+            owned.push(r);
+        }
+        if owned.is_empty() {
+            return;
+        }
+        let keep = owned.swap_remove(self.rng.below(owned.len() as u64) as usize);
+        while !owned.is_empty() {
+            let fd = owned.swap_remove(self.rng.below(owned.len() as u64) as usize);
+            // SAFETY: A descriptor this chain made and closes once.
+            unsafe { libc::close(fd) };
+        }
+        self.adopt(keep);
+        self.created -= 1;
     }
 
     /// Adds fresh objects of every kind: replaced handles die for good, so
@@ -430,9 +582,11 @@ fn main() {
     let start = Instant::now();
     let limit = Duration::from_secs(seconds);
     while f.calls < calls {
-        match f.rng.below(100) {
-            0..=3 => f.mmap(),
-            4..=5 => f.poll(),
+        match f.rng.below(1000) {
+            0..=39 => f.mmap(),
+            40..=59 => f.poll(),
+            60..=99 => f.vm_move(),
+            100 => f.chain(),
             _ => f.ioctl(),
         }
         if f.calls.is_multiple_of(4096) && start.elapsed() > limit {

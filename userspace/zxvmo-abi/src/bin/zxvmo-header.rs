@@ -69,7 +69,11 @@ fn header() -> String {
         ZXVMO_IOC_VMO_WRITE, ZXVMO_IOC_VMO_GET_SIZE, ZXVMO_IOC_VMO_SET_SIZE,
         ZXVMO_IOC_GET_PROPERTY, ZXVMO_IOC_SET_PROPERTY, ZXVMO_IOC_VMO_SET_CACHE_POLICY,
         ZXVMO_IOC_VMO_CREATE_CHILD, ZXVMO_IOC_HANDLE_DUPLICATE, ZXVMO_IOC_HANDLE_REPLACE,
-        ZXVMO_IOC_GET_INFO, ZXVMO_IOC_WAIT_ONE,
+        ZXVMO_IOC_GET_INFO, ZXVMO_IOC_WAIT_ONE, ZXVMO_IOC_VMO_OP_RANGE,
+        ZX_VMO_OP_COMMIT, ZX_VMO_OP_DECOMMIT, ZX_VMO_OP_LOCK, ZX_VMO_OP_UNLOCK,
+        ZX_VMO_OP_CACHE_SYNC, ZX_VMO_OP_CACHE_INVALIDATE, ZX_VMO_OP_CACHE_CLEAN,
+        ZX_VMO_OP_CACHE_CLEAN_INVALIDATE, ZX_VMO_OP_ZERO, ZX_VMO_OP_TRY_LOCK, ZX_VMO_OP_DONT_NEED,
+        ZX_VMO_OP_ALWAYS_NEED, ZX_VMO_OP_PREFETCH,
     );
     o.push_str("\n/* Each status travels as one errno (negative ioctl result). */\n");
     for (status, errno) in &sys::STATUS_ERRNO[..sys::STATUS_ERRNO.len() - 1] {
@@ -99,6 +103,9 @@ fn header() -> String {
     });
     strukt!(o; "zxvmo_wait_one", sys::ZxvmoWaitOne {
         signals: "uint32_t @", observed: "uint32_t @", deadline: "int64_t @",
+    });
+    strukt!(o; "zxvmo_vmo_op_range", sys::ZxvmoVmoOpRange {
+        op: "uint32_t @", reserved: "uint32_t @", offset: "uint64_t @", size: "uint64_t @",
     });
     strukt!(o; "zxvmo_info", sys::ZxvmoInfo {
         koid: "uint64_t @", parent_koid: "uint64_t @", obj_type: "uint32_t @",
