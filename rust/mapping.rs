@@ -195,10 +195,9 @@ impl<'a> Vma<'a> {
         base: u64,
     ) -> Result {
         let shift = base >> bindings::PAGE_SHIFT;
-        // SAFETY: By the type invariant `vma` is valid and its mm
-        // write-locked; `vma_set_file` moves the VMA's file reference to
-        // `view` (valid per the contract), which shmem's own mmap then sets
-        // up.
+        // SAFETY: `vma` is valid and its mm write-locked (type invariant);
+        // `vma_set_file` moves the VMA's file reference to `view` (valid per
+        // the contract), which shmem's own mmap then sets up.
         unsafe {
             ffi_ext::zxvmo_vma_mod_flags(self.vma, bindings::VM_DONTEXPAND as _, 0);
             (*self.vma).vm_pgoff += shift as kernel::ffi::c_ulong;

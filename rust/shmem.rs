@@ -68,10 +68,10 @@ impl ShmemFile {
             )
         };
         let file = kernel::error::from_err_ptr(file).map_err(|e| vfs_error(e.to_errno().into()))?;
+        // The file keeps its own operations; the inode's serve only a later
+        // open of its path (`/proc/PID/map_files`), which zxvmo refuses.
         // SAFETY: `file` is the new, valid file, not yet shared: its flags
-        // and its private inode may be set up. The file was opened with its
-        // own operations; the inode's are used only by a later open of its
-        // path, which `/proc/PID/map_files` allows and zxvmo refuses.
+        // and its private inode may be set up.
         unsafe {
             // Offsets beyond 2 GiB (64-bit `open` sets this implicitly).
             (*file).f_flags |= bindings::O_LARGEFILE;
