@@ -116,7 +116,14 @@ boot() {
 # run: boot once more, and fail only if that happens again.
 for attempt in 1 2; do
 	boot "$@"
-	[ -f "$out/dmesg.txt" ] || break
+	if [ ! -f "$out/dmesg.txt" ]; then
+		# A guest that died before its command reported (QEMU or
+		# virtme-ng-init failing at start, seen rarely under TCG) gets one
+		# more boot; dying twice fails the run below.
+		[ "$attempt" = 1 ] || break
+		say "the guest died before reporting (vng exit $vng_rc); booting again"
+		continue
+	fi
 	boot_findings=$(sed '/zxvmo-vm: command starts/q' "$out/dmesg.txt" | grep -E "$pattern" || true)
 	[ -n "$boot_findings" ] && [ "$attempt" = 1 ] || break
 	say "the kernel reported a problem while booting, before the command ran; booting again:"
