@@ -6,6 +6,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/miscdevice.h>
+#include <linux/pseudo_fs.h>
 #include <linux/security.h>
 #include <linux/shmem_fs.h>
 

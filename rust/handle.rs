@@ -9,17 +9,22 @@
 //! make a new open file with a subset of the rights. Every command checks
 //! the rights of the handle it came through.
 //!
-//! A VMO handle that maps a paged VMO also owns a *view*: a second file on
-//! the VMO's shmem inode, carrying a copy of the handle (same VMO, same
-//! rights). The view becomes the `vm_file` of every paged mapping made
-//! through the handle, so shmem's fault handlers find their inode while
-//! anything that maps `vm_file` again (`remap_file_pages`) meets zxvmo's
-//! `mmap` and this handle's rights, never shmem's own.
+//! A VMO handle that maps its VMO also owns a *view*: a second file on the
+//! VMO's inode (a paged VMO's shmem inode, a physical VMO's `zxvmofs`
+//! inode), carrying a copy of the handle (same VMO, same rights). The view
+//! becomes the `vm_file` of every mapping made through the handle, so each
+//! mapping is in the VMO's `address_space` (revocation reaches it) and
+//! shmem's fault handlers find their inode, while anything that maps
+//! `vm_file` again (`remap_file_pages`) meets zxvmo's `mmap` and this
+//! handle's rights, never shmem's own.
+//!
+//! `ZXVMO_IOC_RESOURCE_REVOKE` needs `ZX_RIGHT_DESTROY` (see
+//! [`crate::revoke`]).
 
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use crate::mapping::Vma;
-use crate::resource::Resource;
+use crate::resource::{Resource, PAGE};
 use crate::vmo::Vmo;
 use crate::{abi, device, ffi_ext, status::zx, uarg, ZXVMO_FOPS, ZXVMO_VIEW_FOPS};
 use kernel::bindings;
@@ -27,6 +32,9 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::types::ForeignOwnable;
 use kernel::uaccess::UserSlice;
+
+/// `mmap(2)`'s `MAP_FIXED` (uapi `mman-common.h`, which bindgen lacks).
+const MAP_FIXED: u64 = 0x10;
 
 /// The object a handle refers to.
 #[derive(Clone)]
@@ -187,6 +195,10 @@ impl Handle {
                 let args: abi::ZxvmoVmoCreatePhysical = uarg::read(arg)?;
                 let vmo = Vmo::create_physical(r, &args)?;
                 Handle::install(Object::Vmo(vmo), abi::ZX_DEFAULT_VMO_RIGHTS)
+            }
+            (Object::Resource(r), abi::ZXVMO_IOC_RESOURCE_REVOKE) => {
+                self.require(abi::ZX_RIGHT_DESTROY)?;
+                r.revoke().map(|()| 0)
             }
             (Object::Vmo(v), _) => self.vmo_ioctl(v, cmd, arg),
             _ => Err(zx(abi::ZX_ERR_WRONG_TYPE)),
@@ -389,34 +401,83 @@ impl Handle {
             // A re-map through a view (`remap_file_pages`): the file is the
             // view, and the VMA's offset one in the shmem file.
             // SAFETY: `file` is this view, referenced by the caller.
-            return unsafe { vmo.mmap(vma, Some(file), true) };
+            return unsafe { vmo.mmap(vma, file, true) };
         }
         let view = self.view(vmo)?;
-        // SAFETY: `view` is this handle's view of the VMO's shmem file,
-        // which the handle keeps referenced while this call runs.
+        // SAFETY: `view` is this handle's view of the VMO's inode, which
+        // the handle keeps referenced while this call runs.
         unsafe { vmo.mmap(vma, view, false) }
     }
 
-    /// This handle's view of `vmo`'s shmem file, made on first use; `None`
-    /// for a physical VMO.
+    /// Where to map `len` bytes of this handle's VMO from page `pgoff` on:
+    /// for a physical VMO, an address congruent to the physical address
+    /// modulo the largest huge-entry size (1 GiB, 2 MiB) that the mapping
+    /// can hold, so a BAR mapped whole gets huge entries; otherwise (and for
+    /// a fixed or hinted address) where the mm would put it.
+    pub(crate) fn get_unmapped_area(
+        &self,
+        file: *mut bindings::file,
+        (addr, len, pgoff, flags): (u64, u64, u64, u64),
+    ) -> u64 {
+        // SAFETY: The helper reads `current->mm`, the mm being mapped into.
+        let mm = unsafe { ffi_ext::zxvmo_current_mm() };
+        let plain = |addr, len| {
+            // SAFETY: `mm` is the caller's, `file` the file being mapped.
+            unsafe {
+                bindings::mm_get_unmapped_area(
+                    mm, file, addr as _, len as _, pgoff as _, flags as _,
+                ) as u64
+            }
+        };
+        let paddr = match &self.object {
+            Object::Vmo(vmo) => vmo.paddr(),
+            _ => None,
+        };
+        let fixed = flags & MAP_FIXED != 0;
+        let (Some(paddr), false, 0) = (paddr, fixed, addr) else {
+            return plain(addr, len);
+        };
+        // SAFETY: The helpers only read constants.
+        let orders = unsafe { [ffi_ext::zxvmo_pud_order(), ffi_ext::zxvmo_pmd_order()] };
+        let Some(align) = orders
+            .iter()
+            .filter(|&&o| o != 0)
+            .map(|&o| PAGE << o)
+            .find(|&size| len >= size)
+        else {
+            return plain(addr, len);
+        };
+        let Some(target) = pgoff.checked_mul(PAGE).and_then(|o| o.checked_add(paddr)) else {
+            return plain(addr, len);
+        };
+        let Some(padded) = len.checked_add(align) else {
+            return plain(addr, len);
+        };
+        let base = plain(0, padded);
+        if base > u64::MAX - 4095 {
+            // An errno: no room for the padded length; try unpadded.
+            return plain(addr, len);
+        }
+        // The start inside `[base, base + align)` congruent to `target`.
+        base + (target.wrapping_sub(base) & (align - 1))
+    }
+
+    /// This handle's view of `vmo`'s inode, made on first use.
     ///
     /// # Errors
     ///
     /// `ZX_ERR_NO_MEMORY`.
-    fn view(&self, vmo: &Arc<Vmo>) -> Result<Option<*mut bindings::file>> {
-        let Some((shmem, _)) = vmo.shmem() else {
-            return Ok(None);
-        };
+    fn view(&self, vmo: &Arc<Vmo>) -> Result<*mut bindings::file> {
         let current = self.view.load(Ordering::Acquire);
         if !current.is_null() {
-            return Ok(Some(current));
+            return Ok(current);
         }
         let mut inner = Handle::new(Object::Vmo(vmo.clone()), self.rights);
         inner.is_view = true;
         let inner = KBox::new(inner, GFP_KERNEL_ACCOUNT)
             .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?
             .into_foreign();
-        let file = match shmem.view(&ZXVMO_VIEW_FOPS.0, inner.cast_mut()) {
+        let file = match vmo.view(&ZXVMO_VIEW_FOPS.0, inner.cast_mut()) {
             Ok(file) => file,
             Err(e) => {
                 // SAFETY: The view was not made, so `inner` is still ours.
@@ -430,12 +491,12 @@ impl Handle {
             Ordering::AcqRel,
             Ordering::Acquire,
         ) {
-            Ok(_) => Ok(Some(file)),
+            Ok(_) => Ok(file),
             Err(raced) => {
                 // Another `mmap` of this handle made one first: use it.
                 // SAFETY: `file` is ours alone; its release frees `inner`.
                 unsafe { bindings::fput(file) };
-                Ok(Some(raced))
+                Ok(raced)
             }
         }
     }

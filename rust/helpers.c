@@ -10,6 +10,11 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
+#include <linux/debugfs.h>
+#include <linux/huge_mm.h>
+#include <linux/io.h>
+#include <linux/pfn_t.h>
+#include <linux/sched.h>
 #include <asm/processor.h>
 
 #include "helpers.h"
@@ -78,4 +83,80 @@ int zxvmo_shmem_mmap(struct file *shmem, struct file *target,
 unsigned long zxvmo_file_nrpages(struct file *file)
 {
 	return file->f_mapping->nrpages;
+}
+
+/*
+ * Huge pfn entries. vmf_insert_pfn_pmd/pud exist only where the
+ * architecture supports huge pfnmaps; elsewhere the fault falls back to
+ * 4 KiB entries. pfn_t is built here (__pfn_to_pfn_t is a static inline).
+ */
+unsigned int zxvmo_pmd_order(void)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	return PMD_SHIFT - PAGE_SHIFT;
+#else
+	return 0;
+#endif
+}
+
+unsigned int zxvmo_pud_order(void)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	return PUD_SHIFT - PAGE_SHIFT;
+#else
+	return 0;
+#endif
+}
+
+vm_fault_t zxvmo_insert_pfn_pmd(struct vm_fault *vmf, unsigned long pfn,
+				bool write)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
+#else
+	return VM_FAULT_FALLBACK;
+#endif
+}
+
+vm_fault_t zxvmo_insert_pfn_pud(struct vm_fault *vmf, unsigned long pfn,
+				bool write)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
+#else
+	return VM_FAULT_FALLBACK;
+#endif
+}
+
+struct mm_struct *zxvmo_current_mm(void)
+{
+	return current->mm;
+}
+
+/* arch_io_reserve_memtype_wc() is a static inline without x86 PAT. */
+int zxvmo_reserve_wc(u64 start, u64 size)
+{
+	return arch_io_reserve_memtype_wc(start, size);
+}
+
+void zxvmo_free_wc(u64 start, u64 size)
+{
+	arch_io_free_memtype_wc(start, size);
+}
+
+/* debugfs functions are static inlines without CONFIG_DEBUG_FS. */
+struct dentry *zxvmo_debugfs_counters(const char *dir, const char *const *names,
+				      u64 *const *values, unsigned int n)
+{
+	struct dentry *d = debugfs_create_dir(dir, NULL);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		debugfs_create_u64(names[i], 0444, d, values[i]);
+	return d;
+}
+
+void zxvmo_debugfs_remove(struct dentry *d)
+{
+	debugfs_remove(d);
 }

@@ -48,4 +48,33 @@ int zxvmo_shmem_mmap(struct file *shmem, struct file *target,
 /* Pages of @file's page cache: the memory a shmem file has committed. */
 unsigned long zxvmo_file_nrpages(struct file *file);
 
+struct vm_fault;
+struct mm_struct;
+struct dentry;
+
+/* Orders of PMD and PUD pfn entries; 0 where the architecture maps pfns
+ * only with PTEs. */
+unsigned int zxvmo_pmd_order(void);
+unsigned int zxvmo_pud_order(void);
+
+/* vmf_insert_pfn_pmd()/_pud() with a plain pfn; VM_FAULT_FALLBACK where
+ * huge pfnmaps are not supported. */
+unsigned int zxvmo_insert_pfn_pmd(struct vm_fault *vmf, unsigned long pfn,
+				  bool write);
+unsigned int zxvmo_insert_pfn_pud(struct vm_fault *vmf, unsigned long pfn,
+				  bool write);
+
+/* current->mm. */
+struct mm_struct *zxvmo_current_mm(void);
+
+/* arch_io_reserve_memtype_wc() and arch_io_free_memtype_wc(). */
+int zxvmo_reserve_wc(u64 start, u64 size);
+void zxvmo_free_wc(u64 start, u64 size);
+
+/* A debugfs directory @dir with one read-only u64 file per name. */
+struct dentry *zxvmo_debugfs_counters(const char *dir, const char *const *names,
+				      u64 *const *values, unsigned int n);
+/* debugfs_remove(). */
+void zxvmo_debugfs_remove(struct dentry *d);
+
 #endif

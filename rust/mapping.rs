@@ -9,25 +9,33 @@
 //! grant are cleared (write and execute also need read), so `mprotect`
 //! cannot add a protection later.
 //!
-//! Every VMA's `vm_file` is a zxvmo file whose `mmap` applies the same
-//! checks, so nothing that maps through `vm_file` again (`remap_file_pages`)
-//! can widen a mapping: physical mappings keep the handle's own file;
-//! paged mappings get the handle's *view* (see [`crate::handle`]), a file on
-//! the VMO's shmem inode that shmem's fault handlers can serve and whose
-//! `mmap` is zxvmo's, with the handle's rights. The shmem inode itself
-//! cannot be opened (`/proc/PID/map_files` would otherwise give a plain
-//! read-write shmem file).
+//! Every VMA's `vm_file` is the handle's *view* (see [`crate::handle`]):
+//! a zxvmo file on the VMO's inode, whose `mmap` applies the same checks
+//! with the handle's rights, so nothing that maps through `vm_file` again
+//! (`remap_file_pages`) can widen a mapping, and every mapping of a VMO is
+//! in that inode's `address_space` (see [`crate::inode`]). Paged views are
+//! on the VMO's shmem inode, which shmem's fault handlers serve; physical
+//! views on the VMO's own `zxvmofs` inode. Neither inode can be opened
+//! (`/proc/PID/map_files` would otherwise reopen it).
 //!
 //! The VMO of a VMA is reached through `vm_file`, which the mm keeps
 //! referenced for every copy of the VMA (fork, split, mremap): the
 //! callbacks count each copy as one of the VMO's mappings, from `mmap` (or
-//! the copy that `open` sees) to `close`. Physical VMOs are mapped with
-//! `remap_pfn_range`, and their VMAs cannot be split (a split
-//! `remap_pfn_range` mapping leaks its x86 PAT memtype on 6.12): partial
-//! `munmap`, `mprotect` or `mremap` of one fails with `EINVAL`.
+//! the copy that `open` sees) to `close`.
+//!
+//! Physical mappings are filled by faults, as VFIO maps PCI BARs: nothing
+//! is mapped at `mmap`; each fault inserts the largest entry that fits (a
+//! 1 GiB PUD or 2 MiB PMD where the virtual and physical addresses are both
+//! aligned to it and the VMO covers all of it, else a 4 KiB PTE), and the
+//! handle's `get_unmapped_area` places a mapping so that they align. The
+//! memtype comes from the x86 PAT lookup per entry: write-combining is
+//! reserved once per VMO (see [`crate::vmo`]), other policies map UC-.
+//! Faults check the VMO's grant, so a revoked VMO raises `SIGBUS`. Such
+//! mappings split freely (partial `munmap`, `mprotect`, `mremap`): nothing
+//! is reserved per VMA.
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use crate::handle::Handle;
 use crate::shmem::ShmemFile;
@@ -157,24 +165,29 @@ impl<'a> Vma<'a> {
         }
     }
 
-    /// Maps the whole VMA to physical memory from `paddr` on, as I/O memory
-    /// that is never expanded or dumped.
-    pub(crate) fn remap_pfn(&mut self, paddr: u64) -> Result {
-        let set =
-            bindings::VM_IO | bindings::VM_PFNMAP | bindings::VM_DONTEXPAND | bindings::VM_DONTDUMP;
-        let (start, end) = self.bounds();
-        // SAFETY: By the type invariant `vma` is valid and its mm
-        // write-locked; the caller checked that the physical range is one
-        // the VMO's resource grants and the iomem checks allow.
+    /// Makes the VMA a mapping of a physical VMO through `view` (the
+    /// handle's view of the VMO's inode, which becomes `vm_file`): I/O
+    /// memory, never expanded or dumped, filled by faults
+    /// ([`zxvmo_phys_huge_fault`]) with the largest entries that fit.
+    ///
+    /// # Safety
+    ///
+    /// `view` must be a valid view of a physical VMO's inode, referenced by
+    /// the caller for the duration of the call.
+    pub(crate) unsafe fn map_phys(&mut self, view: *mut bindings::file) {
+        let set = bindings::VM_IO
+            | bindings::VM_PFNMAP
+            | bindings::VM_DONTEXPAND
+            | bindings::VM_DONTDUMP
+            | bindings::VM_HUGEPAGE;
+        // SAFETY: `vma` is valid and its mm write-locked (type invariant);
+        // `vma_set_file` moves the VMA's file reference to `view` (valid
+        // per the contract). A new VMA starts with the mm's dummy table,
+        // replaced unconditionally.
         unsafe {
             ffi_ext::zxvmo_vma_mod_flags(self.vma, set as _, 0);
-            kernel::error::to_result(bindings::remap_pfn_range(
-                self.vma,
-                start as _,
-                (paddr >> bindings::PAGE_SHIFT) as _,
-                (end - start) as _,
-                (*self.vma).vm_page_prot,
-            ))
+            bindings::vma_set_file(self.vma, view);
+            (*self.vma).vm_ops = &ZXVMO_PHYS_VM_OPS.0;
         }
     }
 
@@ -213,16 +226,6 @@ impl<'a> Vma<'a> {
         }
         Ok(())
     }
-
-    /// Gives a physical mapping zxvmo's callbacks, which keep the VMO's
-    /// mapping count in step with the VMA's copies and refuse splits. (A
-    /// paged mapping got its callbacks in [`Vma::map_shmem`].)
-    pub(crate) fn set_phys_ops(&mut self) {
-        // SAFETY: By the type invariant `vma` is valid and its mm
-        // write-locked. A new VMA starts with the mm's dummy table, never
-        // null, so the table is set unconditionally.
-        unsafe { (*self.vma).vm_ops = &ZXVMO_PHYS_VM_OPS.0 };
-    }
 }
 
 /// A `vm_operations_struct` that may live in a `static`.
@@ -235,7 +238,8 @@ unsafe impl Sync for VmOperations {}
 static ZXVMO_PHYS_VM_OPS: VmOperations = VmOperations(bindings::vm_operations_struct {
     open: Some(zxvmo_vma_open),
     close: Some(zxvmo_vma_close),
-    may_split: Some(zxvmo_phys_may_split),
+    fault: Some(zxvmo_phys_fault),
+    huge_fault: Some(zxvmo_phys_huge_fault),
     // SAFETY: All-zero is a valid `vm_operations_struct`: no other callbacks.
     ..unsafe { core::mem::zeroed() }
 });
@@ -332,15 +336,73 @@ unsafe extern "C" fn zxvmo_vma_close(vma: *mut bindings::vm_area_struct) {
     }
 }
 
-/// A physical mapping is never split: `remap_pfn_range` reserved the x86
-/// PAT memtype of the whole range, and 6.12 frees it per piece, leaking it.
+/// Page-table entries inserted by physical faults, by size: the figures
+/// behind `/sys/kernel/debug/zxvmo/faults_{pte,pmd,pud}`.
+pub(crate) static FAULTS: [AtomicU64; 3] =
+    [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+/// A 4 KiB page fault on a physical mapping.
 ///
 /// # Safety
 ///
-/// Called by the mm with a valid VMA; it is not touched.
-unsafe extern "C" fn zxvmo_phys_may_split(
-    _vma: *mut bindings::vm_area_struct,
-    _addr: kernel::ffi::c_ulong,
-) -> kernel::ffi::c_int {
-    EINVAL.to_errno()
+/// Called by the mm with a valid `vmf` of a VMA set up by [`Vma::map_phys`].
+unsafe extern "C" fn zxvmo_phys_fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+    // SAFETY: The caller's contract.
+    unsafe { zxvmo_phys_huge_fault(vmf, 0) }
+}
+
+/// A fault on a physical mapping that asks for an entry of `order`: 0 (a
+/// PTE), or a PMD or PUD order, which is answered with `VM_FAULT_FALLBACK`
+/// (and a smaller entry next) when the entry does not fit.
+///
+/// # Safety
+///
+/// Called by the mm with a valid `vmf` of a VMA set up by [`Vma::map_phys`],
+/// with the VMA's mm or VMA read-locked.
+unsafe extern "C" fn zxvmo_phys_huge_fault(
+    vmf: *mut bindings::vm_fault,
+    order: kernel::ffi::c_uint,
+) -> bindings::vm_fault_t {
+    // SAFETY: `vmf` and its VMA are valid for the call (the contract).
+    let (vma, address, write) = unsafe {
+        let f = &(*vmf).__bindgen_anon_1;
+        (
+            f.vma,
+            f.address as u64,
+            (*vmf).flags & bindings::fault_flag_FAULT_FLAG_WRITE != 0,
+        )
+    };
+    // SAFETY: The VMA is zxvmo's (the contract).
+    let Some(vmo) = (unsafe { mapped_vmo(vma) }) else {
+        return bindings::vm_fault_reason_VM_FAULT_SIGBUS;
+    };
+    // SAFETY: The VMA is valid and locked against changes for the call.
+    let bounds = unsafe {
+        let b = &(*vma).__bindgen_anon_1.__bindgen_anon_1;
+        (b.vm_start as u64, b.vm_end as u64, (*vma).vm_pgoff as u64)
+    };
+    // SAFETY: The helpers only read constants.
+    let (pmd, pud) = unsafe { (ffi_ext::zxvmo_pmd_order(), ffi_ext::zxvmo_pud_order()) };
+    let slot = match order {
+        0 => 0,
+        o if o == pmd && o != 0 => 1,
+        o if o == pud && o != 0 => 2,
+        _ => return bindings::vm_fault_reason_VM_FAULT_FALLBACK,
+    };
+    let ret = vmo.phys_fault(bounds, address, order, |pfn| {
+        // SAFETY: `vmf` is valid, its VMA a `VM_PFNMAP` mapping whose pfns
+        // `phys_fault` checked against the VMO: inside it, aligned for the
+        // order.
+        unsafe {
+            match slot {
+                0 => bindings::vmf_insert_pfn(vma, address as _, pfn as _),
+                1 => ffi_ext::zxvmo_insert_pfn_pmd(vmf, pfn as _, write),
+                _ => ffi_ext::zxvmo_insert_pfn_pud(vmf, pfn as _, write),
+            }
+        }
+    });
+    if ret == bindings::vm_fault_reason_VM_FAULT_NOPAGE {
+        FAULTS[slot].fetch_add(1, Ordering::Relaxed);
+    }
+    ret
 }

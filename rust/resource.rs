@@ -23,6 +23,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::revoke::{self, Grant};
 use crate::{abi, ffi_ext, status::zx};
 use kernel::bindings;
 use kernel::ffi::{c_int, c_void};
@@ -61,15 +62,19 @@ pub(crate) fn check_phys_range(base: u64, size: u64) -> Result {
 }
 
 /// What the walk over busy and exclusive iomem resources found.
-struct IomemWalk {
+struct IomemWalk<'a> {
     /// The range of the caller's own claim, which may be busy.
     own: Option<(u64, u64)>,
+    /// zxvmo's shared claims (first and last addresses), which stand for
+    /// shared resources, and so may overlap others.
+    shared: &'a [(u64, u64)],
     /// Set when a foreign busy or exclusive resource overlaps the range.
     conflict: bool,
 }
 
 /// `walk_iomem_res_desc` callback: notes a conflict unless the (clipped)
-/// resource lies inside the caller's own claim.
+/// resource lies inside the caller's own claim or is a shared claim (no
+/// busy resource but the claim itself can lie inside a busy claim).
 ///
 /// # Safety
 ///
@@ -77,11 +82,9 @@ struct IomemWalk {
 /// both for the duration of the call (as `walk_iomem_res_desc` passes them).
 unsafe extern "C" fn iomem_walk_cb(res: *mut bindings::resource, arg: *mut c_void) -> c_int {
     // SAFETY: Per the function's contract.
-    let (walk, res) = unsafe { (&mut *arg.cast::<IomemWalk>(), &*res) };
-    let inside_own = walk
-        .own
-        .is_some_and(|(start, end)| res.start >= start && res.end <= end);
-    if inside_own {
+    let (walk, res) = unsafe { (&mut *arg.cast::<IomemWalk<'_>>(), &*res) };
+    let inside = |(start, end): (u64, u64)| res.start >= start && res.end <= end;
+    if walk.own.is_some_and(inside) || walk.shared.iter().copied().any(inside) {
         return 0;
     }
     walk.conflict = true;
@@ -97,6 +100,18 @@ unsafe extern "C" fn iomem_walk_cb(res: *mut bindings::resource, arg: *mut c_voi
 /// `ZX_ERR_ACCESS_DENIED` when the range touches System RAM or a foreign
 /// busy or exclusive iomem resource.
 pub(crate) fn check_iomem(base: u64, size: u64, own: Option<(u64, u64)>) -> Result {
+    // Under the registry's lock, so the shared claims do not change while
+    // the walk runs.
+    revoke::with_shared_claims(|shared| check_iomem_with(base, size, own, shared))
+}
+
+/// [`check_iomem`] with zxvmo's shared claims known.
+fn check_iomem_with(
+    base: u64,
+    size: u64,
+    own: Option<(u64, u64)>,
+    shared: &[(u64, u64)],
+) -> Result {
     let last = base + size - 1;
     // SAFETY: `region_intersects` only reads the iomem tree under its lock.
     let ram = unsafe {
@@ -112,6 +127,7 @@ pub(crate) fn check_iomem(base: u64, size: u64, own: Option<(u64, u64)>) -> Resu
     }
     let mut walk = IomemWalk {
         own,
+        shared,
         conflict: false,
     };
     // `walk_iomem_res_desc` matches resources whose flags contain all the
@@ -125,7 +141,7 @@ pub(crate) fn check_iomem(base: u64, size: u64, own: Option<(u64, u64)>) -> Resu
                 (bindings::IORESOURCE_MEM | flag) as _,
                 base,
                 last,
-                (&mut walk as *mut IomemWalk).cast(),
+                (&mut walk as *mut IomemWalk<'_>).cast(),
                 Some(iomem_walk_cb),
             )
         };
@@ -139,16 +155,22 @@ pub(crate) fn check_iomem(base: u64, size: u64, own: Option<(u64, u64)>) -> Resu
 /// Length of an iomem claim's name: `"zxvmo:"`, the object name, a NUL.
 const CLAIM_NAME_LEN: usize = 6 + abi::ZX_MAX_NAME_LEN;
 
-/// An exclusive claim of a range in the iomem tree.
+/// The name of every shared claim, as `/proc/iomem` shows it.
+static SHARED_CLAIM_NAME: &kernel::str::CStr = kernel::c_str!("zxvmo:shared");
+
+/// A busy claim of a range in the iomem tree: a resource's exclusive
+/// claim, or a shared one that stands for shared resources (see
+/// [`crate::revoke`]).
 ///
 /// # Invariants
 ///
 /// `[start, start + len)` is claimed with `__request_region` under the name
-/// in `name`, which stays at its address until [`Drop`] releases the claim.
+/// in `name` (or [`SHARED_CLAIM_NAME`] when `name` is `None`), which stays
+/// at its address until [`Drop`] releases the claim.
 pub(crate) struct IomemClaim {
     start: u64,
     len: u64,
-    name: KBox<[u8; CLAIM_NAME_LEN]>,
+    name: Option<KBox<[u8; CLAIM_NAME_LEN]>>,
 }
 
 // SAFETY: The claim is only released (in `Drop`), which may happen on any
@@ -170,27 +192,46 @@ impl IomemClaim {
         buf[..6].copy_from_slice(b"zxvmo:");
         let n = name_len(name);
         buf[6..6 + n].copy_from_slice(&name[..n]);
-        // SAFETY: `iomem_resource` is the kernel's iomem root; `buf` is a
-        // NUL-terminated name that outlives the claim (it is released in
-        // `Drop` before the box is freed).
+        Self::request(start, len, Some(buf))
+    }
+
+    /// Claims `[start, start + len)` busy (not exclusive) as
+    /// `zxvmo:shared`: no driver can claim the range while this lives.
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_ACCESS_DENIED` when any part of the range is already claimed.
+    pub(crate) fn shared(start: u64, len: u64) -> Result<Self> {
+        Self::request(start, len, None)
+    }
+
+    fn request(start: u64, len: u64, name: Option<KBox<[u8; CLAIM_NAME_LEN]>>) -> Result<Self> {
+        let (ptr, flags) = match &name {
+            Some(buf) => (buf.as_ptr().cast(), bindings::IORESOURCE_EXCLUSIVE as c_int),
+            None => (SHARED_CLAIM_NAME.as_char_ptr(), 0),
+        };
+        // SAFETY: `iomem_resource` is the kernel's iomem root; `ptr` is a
+        // NUL-terminated name that outlives the claim (a static, or a box
+        // kept until `Drop` has released the claim).
         let res = unsafe {
             bindings::__request_region(
                 core::ptr::addr_of_mut!(bindings::iomem_resource),
                 start,
                 len,
-                buf.as_ptr().cast(),
-                bindings::IORESOURCE_EXCLUSIVE as c_int,
+                ptr,
+                flags,
             )
         };
         if res.is_null() {
             return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
         }
         // INVARIANT: `__request_region` succeeded for exactly this range.
-        Ok(IomemClaim {
-            start,
-            len,
-            name: buf,
-        })
+        Ok(IomemClaim { start, len, name })
+    }
+
+    /// The claimed range: first address and length.
+    pub(crate) fn range(&self) -> (u64, u64) {
+        (self.start, self.len)
     }
 }
 
@@ -238,8 +279,11 @@ pub(crate) struct Resource {
     base: u64,
     size: u64,
     name: [u8; abi::ZX_MAX_NAME_LEN],
-    /// This resource's own exclusive claim, released when it goes.
-    claim: Option<IomemClaim>,
+    /// Whether the resource made its own exclusive claim (which the
+    /// revocation registry holds, see [`crate::revoke`]).
+    exclusive: bool,
+    /// Revoked by [`Resource::revoke`] on it or an ancestor.
+    grant: Grant,
     /// The range of the iomem claim covering this resource: its own, or
     /// its nearest claiming ancestor's (which `parent` keeps alive).
     claimed: Option<(u64, u64)>,
@@ -277,13 +321,60 @@ impl Resource {
                 // SAFETY: The helper only reads boot CPU data.
                 size: unsafe { ffi_ext::zxvmo_phys_addr_limit() },
                 name,
-                claim: None,
+                exclusive: false,
+                grant: Grant::new(),
                 claimed: None,
                 parent: None,
             },
             GFP_KERNEL_ACCOUNT,
         )
         .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
+        .and_then(|root| root.register(None, None))
+    }
+
+    /// Registers the grant of a new resource, with its exclusive claim or
+    /// the range its shared claims must cover.
+    ///
+    /// # Errors
+    ///
+    /// As [`revoke::register`].
+    fn register(
+        self: Arc<Self>,
+        claim: Option<IomemClaim>,
+        shared: Option<(u64, u64)>,
+    ) -> Result<Arc<Self>> {
+        let parent = self
+            .parent
+            .as_ref()
+            .map_or(core::ptr::null(), |p| &p.grant as *const Grant);
+        // SAFETY: The grants live in this resource and its parent (which
+        // it keeps alive); `Drop` unregisters before either goes.
+        unsafe {
+            revoke::register(
+                self.koid,
+                &self.grant,
+                parent,
+                core::ptr::null_mut(),
+                claim,
+                shared,
+            )
+        }?;
+        Ok(self)
+    }
+
+    /// The resource's grant.
+    pub(crate) fn grant(&self) -> &Grant {
+        &self.grant
+    }
+
+    /// Revokes this resource and everything made from it (see
+    /// [`crate::revoke`]).
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_NO_MEMORY`, before anything is revoked.
+    pub(crate) fn revoke(&self) -> Result {
+        revoke::revoke(self.koid)
     }
 
     /// `zx_resource_create`: a child MMIO resource of `parent`.
@@ -299,6 +390,7 @@ impl Resource {
         if args.kind != abi::ZX_RSRC_KIND_MMIO || args.flags & !abi::ZX_RSRC_FLAG_EXCLUSIVE != 0 {
             return Err(zx(abi::ZX_ERR_INVALID_ARGS));
         }
+        parent.grant.check()?;
         check_phys_range(args.base, args.size)?;
         parent.check_grants(args.base, args.size)?;
         check_iomem(args.base, args.size, parent.claimed)?;
@@ -312,20 +404,28 @@ impl Resource {
             .as_ref()
             .map(|c| (c.start, c.start + c.len - 1))
             .or(parent.claimed);
-        Arc::new(
+        // A shared resource made from the root holds busy claims over its
+        // range (shared with other such resources), so no driver can
+        // claim it behind the resource's back; one made from an MMIO
+        // resource is covered by its ancestor's claims.
+        let shared = (claim.is_none() && parent.kind == abi::ZX_RSRC_KIND_ROOT)
+            .then_some((args.base, args.size));
+        let resource = Arc::new(
             Resource {
                 koid: new_koid(),
                 kind: abi::ZX_RSRC_KIND_MMIO,
                 base: args.base,
                 size: args.size,
                 name,
-                claim,
+                exclusive: claim.is_some(),
+                grant: Grant::new(),
                 claimed,
                 parent: Some(parent.clone()),
             },
             GFP_KERNEL_ACCOUNT,
         )
-        .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
+        .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
+        resource.register(claim, shared)
     }
 
     /// Checks that this resource grants `[base, base + size)`, a range that
@@ -365,7 +465,7 @@ impl Resource {
         info.content_size = self.base;
         // The kind and flags in one word, as Zircon's `options` encode them.
         info.flags = self.kind
-            | if self.claim.is_some() {
+            | if self.exclusive {
                 abi::ZX_RSRC_FLAG_EXCLUSIVE
             } else {
                 0
@@ -380,6 +480,7 @@ impl Drop for Resource {
     /// in this loop, never by recursion. (Each resource's claim is
     /// released as it goes, child before parent.)
     fn drop(&mut self) {
+        revoke::unregister(self.koid);
         let mut next = self.parent.take();
         while let Some(parent) = next {
             next = parent.into_unique_or_drop().and_then(|mut last| {

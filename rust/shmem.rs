@@ -96,33 +96,9 @@ impl ShmemFile {
         fops: &'static bindings::file_operations,
         private: *mut kernel::ffi::c_void,
     ) -> Result<*mut bindings::file> {
-        // `alloc_file_pseudo` consumes the inode reference taken here only
-        // when it succeeds; the file's last `fput` drops the module
-        // reference `fops.owner` needs, taken here as `anon_inode_getfile`
-        // does for its files.
         // SAFETY: By the type invariant `file` is valid, so are its inode
-        // and mount; the new file is not visible to anyone before its
-        // `private_data` is set.
-        let file = unsafe {
-            let inode = (*self.file).f_inode;
-            bindings::ihold(inode);
-            bindings::__module_get(fops.owner);
-            let file = bindings::alloc_file_pseudo(
-                inode,
-                (*self.file).f_path.mnt,
-                kernel::c_str!("zxvmo-vmo").as_char_ptr(),
-                (bindings::O_RDWR | bindings::O_LARGEFILE) as _,
-                fops,
-            );
-            if kernel::error::from_err_ptr(file).is_err() {
-                bindings::iput(inode);
-                bindings::module_put(fops.owner);
-            } else {
-                (*file).private_data = private;
-            }
-            file
-        };
-        kernel::error::from_err_ptr(file).map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))
+        // and mount.
+        unsafe { crate::inode::view((*self.file).f_inode, (*self.file).f_path.mnt, fops, private) }
     }
 
     /// The raw file, for the VMA code that maps it.

@@ -7,8 +7,10 @@
 //!   unrounded size, resizable unless `ZX_VMO_NON_RESIZABLE`.
 //! - Physical VMOs (`zx_vmo_create_physical`, seeds 000–003) name a range
 //!   of MMIO that their resource grants and the iomem checks allow. They
-//!   cannot be read, written or resized through the VMO; they are mapped
-//!   with `remap_pfn_range` under their cache policy (UNCACHED by default).
+//!   cannot be read, written or resized through the VMO; their mappings
+//!   are filled by faults under their cache policy (UNCACHED by default)
+//!   with the largest page-table entries that fit (see [`crate::mapping`]),
+//!   and a revocation of their resource zaps them (see [`crate::revoke`]).
 //!
 //! A VMO holds its parent (children count in it), so a chain of children
 //! can be as long as userspace makes it: it is torn down iteratively
@@ -43,8 +45,12 @@
 //! A parent's locks may be held while a child is created, never the other
 //! way round.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::inode::VmoInode;
 use crate::mapping::Vma;
 use crate::resource::{self, Resource, PAGE};
+use crate::revoke::{self, Grant};
 use crate::shmem::ShmemFile;
 use crate::{abi, ffi_ext, status::zx};
 use kernel::bindings;
@@ -56,13 +62,9 @@ use kernel::{new_condvar, new_mutex};
 
 /// What memory a VMO is made of.
 pub(crate) enum Backing {
-    /// `[paddr, paddr + size)` of physical address space, granted by `resource`.
-    Physical {
-        /// Keeps the resource, and so its iomem claim, alive.
-        _resource: Arc<Resource>,
-        /// First physical address.
-        paddr: u64,
-    },
+    /// `[paddr, paddr + size)` of physical address space, granted by a
+    /// resource.
+    Physical(Physical),
     /// Bytes `[offset, offset + size)` of a shmem file.
     Paged {
         /// The file; shared with the parent for a slice.
@@ -74,6 +76,32 @@ pub(crate) enum Backing {
     },
 }
 
+/// A physical VMO's range, and what maps it.
+pub(crate) struct Physical {
+    /// Keeps the resource, and so its iomem claim, alive.
+    resource: Arc<Resource>,
+    /// First physical address.
+    paddr: u64,
+    /// Size in pages (a physical VMO is never resized).
+    pages: u64,
+    /// The inode whose `address_space` every mapping of this VMO is in.
+    inode: VmoInode,
+    /// Revoked with the resource (see [`crate::revoke`]).
+    grant: Grant,
+}
+
+impl Physical {
+    fn new(resource: Arc<Resource>, paddr: u64, size: u64) -> Result<Self> {
+        Ok(Physical {
+            resource,
+            paddr,
+            pages: size / PAGE,
+            inode: VmoInode::new()?,
+            grant: Grant::new(),
+        })
+    }
+}
+
 /// The mutable state of a VMO, guarded by [`Vmo::inner`].
 pub(crate) struct VmoInner {
     size: u64,
@@ -82,6 +110,10 @@ pub(crate) struct VmoInner {
     cache_policy: u32,
     mappings: u64,
     children: u64,
+    /// Whether this VMO holds a write-combining memtype reservation of its
+    /// range (made by its first WC mapping, released by a policy change or
+    /// the VMO's end).
+    wc_reserved: bool,
 }
 
 /// A VMO.
@@ -93,6 +125,9 @@ pub(crate) struct Vmo {
     info_flags: u32,
     /// The VMO this one is a child of; its child count includes us.
     parent: Option<Arc<Vmo>>,
+    /// Set when the VMO was made but its grant could not be registered:
+    /// its maker then gives the parent's child count back, not its drop.
+    registration_failed: AtomicBool,
     #[pin]
     io: Mutex<()>,
     #[pin]
@@ -143,6 +178,7 @@ impl Vmo {
                 backing,
                 info_flags,
                 parent,
+                registration_failed: AtomicBool::new(false),
                 io <- new_mutex!((), "zxvmo::Vmo::io"),
                 inner <- new_mutex!(
                     VmoInner {
@@ -152,6 +188,7 @@ impl Vmo {
                         cache_policy,
                         mappings: 0,
                         children: 0,
+                        wc_reserved: false,
                     },
                     "zxvmo::Vmo::inner"
                 ),
@@ -207,19 +244,56 @@ impl Vmo {
         resource: &Arc<Resource>,
         args: &abi::ZxvmoVmoCreatePhysical,
     ) -> Result<Arc<Self>> {
+        resource.grant().check()?;
         resource.check_vmo_range(args.paddr, args.size)?;
-        let backing = Backing::Physical {
-            _resource: resource.clone(),
-            paddr: args.paddr,
-        };
-        Self::new(
+        let backing = Backing::Physical(Physical::new(resource.clone(), args.paddr, args.size)?);
+        let vmo = Self::new(
             backing,
             args.size,
             args.size,
             abi::ZX_CACHE_POLICY_UNCACHED,
             0,
             None,
-        )
+        )?;
+        vmo.register(resource.grant())?;
+        Ok(vmo)
+    }
+
+    /// Registers a new physical VMO's grant, as made from `parent`'s; a
+    /// paged VMO has none. On error the VMO is dropped without giving its
+    /// parent's child count back (the caller does that).
+    ///
+    /// # Errors
+    ///
+    /// As [`revoke::register`].
+    fn register(self: &Arc<Self>, parent: &Grant) -> Result {
+        let Backing::Physical(phys) = &self.backing else {
+            return Ok(());
+        };
+        // SAFETY: The grants live in this VMO and its parent (which this
+        // VMO keeps alive), the inode in this VMO; `PinnedDrop`
+        // unregisters before any of them goes.
+        let registered = unsafe {
+            revoke::register(
+                self.koid,
+                &phys.grant,
+                parent,
+                phys.inode.as_ptr(),
+                None,
+                None,
+            )
+        };
+        registered.inspect_err(|_| {
+            self.registration_failed.store(true, Ordering::Relaxed);
+        })
+    }
+
+    /// The grant of a physical VMO.
+    fn grant(&self) -> Option<&Grant> {
+        match &self.backing {
+            Backing::Physical(phys) => Some(&phys.grant),
+            Backing::Paged { .. } => None,
+        }
     }
 
     /// `zx_vmo_create_child`: a slice or snapshot of `[offset, offset + size)`.
@@ -294,10 +368,14 @@ impl Vmo {
     ) -> Result<Arc<Self>> {
         if args.options & abi::ZX_VMO_CHILD_SLICE != 0 {
             let backing = match &self.backing {
-                Backing::Physical { _resource, paddr } => Backing::Physical {
-                    _resource: _resource.clone(),
-                    paddr: paddr + args.offset,
-                },
+                Backing::Physical(phys) => {
+                    phys.grant.check()?;
+                    Backing::Physical(Physical::new(
+                        phys.resource.clone(),
+                        phys.paddr + args.offset,
+                        child_size,
+                    )?)
+                }
                 Backing::Paged {
                     resizable: true, ..
                 } => return Err(zx(abi::ZX_ERR_NOT_SUPPORTED)),
@@ -308,14 +386,18 @@ impl Vmo {
                 },
             };
             let flags = abi::ZX_INFO_VMO_IS_SLICE;
-            return Self::new(
+            let child = Self::new(
                 backing,
                 child_size,
                 args.size,
                 policy,
                 flags,
                 Some(self.clone()),
-            );
+            )?;
+            if let Some(grant) = self.grant() {
+                child.register(grant)?;
+            }
+            return Ok(child);
         }
         let Backing::Paged { file, offset, .. } = &self.backing else {
             return Err(zx(abi::ZX_ERR_NOT_SUPPORTED));
@@ -660,11 +742,48 @@ impl Vmo {
         if matches!(self.backing, Backing::Paged { .. }) && policy != abi::ZX_CACHE_POLICY_CACHED {
             return Err(zx(abi::ZX_ERR_NOT_SUPPORTED));
         }
+        if let Some(grant) = self.grant() {
+            grant.check()?;
+        }
         let mut inner = self.inner.lock();
         if inner.mappings != 0 || inner.children != 0 {
             return Err(zx(abi::ZX_ERR_BAD_STATE));
         }
+        if policy != abi::ZX_CACHE_POLICY_WRITE_COMBINING {
+            self.free_wc(&mut inner);
+        }
         inner.cache_policy = policy;
+        Ok(())
+    }
+
+    /// Releases the VMO's write-combining reservation, if it holds one.
+    fn free_wc(&self, inner: &mut VmoInner) {
+        if let (true, Backing::Physical(phys)) = (inner.wc_reserved, &self.backing) {
+            // SAFETY: The range was reserved by `reserve_wc`, once.
+            unsafe { ffi_ext::zxvmo_free_wc(phys.paddr, phys.pages * PAGE) };
+            inner.wc_reserved = false;
+        }
+    }
+
+    /// Reserves the write-combining memtype of the VMO's range for the
+    /// VMO's life, once: every entry its faults insert then gets it (the
+    /// x86 PAT code looks the memtype up per inserted pfn).
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_BAD_STATE` when another user holds the range with a type
+    /// that conflicts.
+    fn reserve_wc(&self, inner: &mut VmoInner, phys: &Physical) -> Result {
+        if inner.wc_reserved {
+            return Ok(());
+        }
+        // SAFETY: The helper reserves a memtype range; it is released by
+        // `free_wc`, once, as `wc_reserved` records.
+        let ret = unsafe { ffi_ext::zxvmo_reserve_wc(phys.paddr, phys.pages * PAGE) };
+        if ret != 0 {
+            return Err(zx(abi::ZX_ERR_BAD_STATE));
+        }
+        inner.wc_reserved = true;
         Ok(())
     }
 
@@ -700,29 +819,31 @@ impl Vmo {
     pub(crate) fn shmem(&self) -> Option<(&ShmemFile, u64)> {
         match &self.backing {
             Backing::Paged { file, offset, .. } => Some((file, *offset)),
-            Backing::Physical { .. } => None,
+            Backing::Physical(_) => None,
         }
     }
 
     /// Maps the VMO into `vma`, whose protections the caller checked against
-    /// the handle's rights. A paged VMO needs `view`, the handle's view of
-    /// its shmem file, which becomes the VMA's file; `file_relative` says
+    /// the handle's rights. `view`, the handle's view of the VMO's inode,
+    /// becomes the VMA's file; `file_relative` says
     /// the VMA's offset is one in that file (a re-map through the view)
     /// rather than in the VMO.
     ///
     /// # Errors
     ///
     /// `ZX_ERR_OUT_OF_RANGE` when the VMA's offset and length exceed the
-    /// VMO; the errno of `remap_pfn_range` or shmem's mmap when it fails.
+    /// VMO; `ZX_ERR_BAD_STATE` for a revoked physical VMO, or when its
+    /// write-combining memtype conflicts with another user's; the errno of
+    /// shmem's mmap when it fails.
     ///
     /// # Safety
     ///
-    /// `view`, when given, must be a valid view of this VMO's shmem file
-    /// (see [`ShmemFile::view`]), referenced for the duration of the call.
+    /// `view` must be a valid view of this VMO's inode (see
+    /// [`Vmo::view`]), referenced for the duration of the call.
     pub(crate) unsafe fn mmap(
         &self,
         vma: &mut Vma<'_>,
-        view: Option<*mut bindings::file>,
+        view: *mut bindings::file,
         file_relative: bool,
     ) -> Result {
         let mut offset = vma.offset().ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
@@ -733,40 +854,119 @@ impl Vmo {
                 .ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
         }
         let len = vma.len();
+        if let Some(grant) = self.grant() {
+            grant.check()?;
+        }
         let policy = {
             let mut inner = self.inner.lock();
             match offset.checked_add(len) {
                 Some(end) if end <= inner.size => {}
                 _ => return Err(zx(abi::ZX_ERR_OUT_OF_RANGE)),
             }
-            // Counted before the remap so that `set_cache_policy` sees it.
+            if let Backing::Physical(phys) = &self.backing {
+                if inner.cache_policy == abi::ZX_CACHE_POLICY_WRITE_COMBINING {
+                    self.reserve_wc(&mut inner, phys)?;
+                }
+            }
+            // Counted before the mapping is made so that
+            // `set_cache_policy` sees it.
             inner.mappings += 1;
             inner.cache_policy
         };
-        let result = match (&self.backing, view) {
-            (Backing::Physical { paddr, .. }, _) => {
+        let result = match &self.backing {
+            Backing::Physical(_) => {
                 vma.set_cache_policy(policy);
-                vma.remap_pfn(paddr + offset).map(|()| vma.set_phys_ops())
+                // SAFETY: `view` is a valid view of this VMO's inode (the
+                // contract).
+                unsafe { vma.map_phys(view) };
+                Ok(())
             }
-            (
-                Backing::Paged {
-                    file, offset: base, ..
-                },
-                Some(view),
-            ) => {
+            Backing::Paged {
+                file, offset: base, ..
+            } => {
                 // The VMA's offset becomes one in the file: without a
                 // re-map through the view, add the VMO's start.
                 let shift = if file_relative { 0 } else { *base };
                 // SAFETY: `view` is a valid view of `file` (the contract).
                 unsafe { vma.map_shmem(file, view, shift) }
             }
-            (Backing::Paged { .. }, None) => Err(zx(abi::ZX_ERR_INTERNAL)),
         };
         if result.is_err() {
             // The mm calls no `close` for a VMA whose `mmap` failed.
             self.mapping_closed();
         }
         result
+    }
+
+    /// A page fault at `address` of a mapping of this physical VMO from
+    /// `start` to `end` whose first page is page `pgoff` of the VMO; asks
+    /// for an entry of `order` (0, or a PMD or PUD order). Calls `insert`
+    /// with the pfn of the entry's first page and the order when an entry of
+    /// that order fits: inside the mapping and the VMO, with the virtual and
+    /// physical addresses both aligned to its size.
+    pub(crate) fn phys_fault(
+        &self,
+        (start, end, pgoff): (u64, u64, u64),
+        address: u64,
+        order: u32,
+        insert: impl FnOnce(u64) -> u32,
+    ) -> u32 {
+        let Backing::Physical(phys) = &self.backing else {
+            return bindings::vm_fault_reason_VM_FAULT_SIGBUS;
+        };
+        let huge = PAGE << order;
+        let addr = address & !(huge - 1);
+        let fallback = || {
+            if order == 0 {
+                bindings::vm_fault_reason_VM_FAULT_SIGBUS
+            } else {
+                bindings::vm_fault_reason_VM_FAULT_FALLBACK
+            }
+        };
+        if addr < start || addr + huge > end {
+            return fallback();
+        }
+        let page = pgoff + (addr - start) / PAGE;
+        if page + (1 << order) > phys.pages {
+            return fallback();
+        }
+        let pfn = phys.paddr / PAGE + page;
+        if pfn & ((1 << order) - 1) != 0 {
+            return fallback();
+        }
+        phys.grant
+            .with_access(|| insert(pfn))
+            .unwrap_or(bindings::vm_fault_reason_VM_FAULT_SIGBUS)
+    }
+
+    /// This VMO's view for a handle: a new file on the VMO's inode (paged:
+    /// its shmem file's), with `fops` and `private` (see [`crate::inode::view`]).
+    ///
+    /// # Errors
+    ///
+    /// `ZX_ERR_NO_MEMORY`; then `private` was not used.
+    pub(crate) fn view(
+        &self,
+        fops: &'static bindings::file_operations,
+        private: *mut kernel::ffi::c_void,
+    ) -> Result<*mut bindings::file> {
+        match &self.backing {
+            Backing::Physical(phys) => phys.inode.view(fops, private),
+            Backing::Paged { file, .. } => file.view(fops, private),
+        }
+    }
+
+    /// Whether the VMO is physical.
+    pub(crate) fn is_physical(&self) -> bool {
+        matches!(self.backing, Backing::Physical(_))
+    }
+
+    /// The first physical address of a physical VMO.
+    pub(crate) fn paddr(&self) -> Option<u64> {
+        match &self.backing {
+            Backing::Physical(phys) => Some(phys.paddr),
+            Backing::Paged { .. } => None,
+        }
     }
 
     /// Counts one more VMA mapping the VMO (a copy or split of a mapping).
@@ -788,11 +988,21 @@ impl PinnedDrop for Vmo {
     /// and so on: a chain of any length is freed in this loop, one VMO at
     /// a time, never by recursion.
     fn drop(self: Pin<&mut Self>) {
+        if self.is_physical() {
+            revoke::unregister(self.koid);
+            let mut inner = self.inner.lock();
+            self.free_wc(&mut inner);
+        }
+        let counted = !self.registration_failed.load(Ordering::Relaxed);
         // SAFETY: `parent` is not structurally pinned: taking it out moves
         // nothing that is pinned.
         let mut next = unsafe { self.get_unchecked_mut() }.parent.take();
+        let mut first = true;
         while let Some(parent) = next {
-            parent.child_gone();
+            if counted || !first {
+                parent.child_gone();
+            }
+            first = false;
             next = parent.into_unique_or_drop().and_then(|mut last| {
                 // SAFETY: As above, for the parent whose last reference
                 // this is.

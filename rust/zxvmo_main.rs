@@ -27,8 +27,10 @@ mod abi;
 mod device;
 mod ffi_ext;
 mod handle;
+mod inode;
 mod mapping;
 mod resource;
+mod revoke;
 mod shmem;
 mod status;
 mod uarg;
@@ -59,6 +61,7 @@ pub(crate) static ZXVMO_FOPS: FileOperations = FileOperations(bindings::file_ope
     unlocked_ioctl: Some(zxvmo_ioctl),
     compat_ioctl: Some(bindings::compat_ptr_ioctl),
     mmap: Some(zxvmo_mmap),
+    get_unmapped_area: Some(zxvmo_get_unmapped_area),
     poll: Some(zxvmo_poll),
     // SAFETY: All-zero is a valid `file_operations`: every other callback
     // absent, which the VFS treats as unsupported.
@@ -149,6 +152,26 @@ unsafe extern "C" fn zxvmo_mmap(
     }
 }
 
+/// Picks the address of a new mapping of a zxvmo file (see
+/// [`Handle::get_unmapped_area`]).
+///
+/// # Safety
+///
+/// Called by the mm with a valid zxvmo `file` whose `private_data` came from
+/// `KBox::<Handle>::into_foreign`, for the current task's mm.
+unsafe extern "C" fn zxvmo_get_unmapped_area(
+    file: *mut bindings::file,
+    addr: c_ulong,
+    len: c_ulong,
+    pgoff: c_ulong,
+    flags: c_ulong,
+) -> c_ulong {
+    // SAFETY: `private_data` came from `into_foreign`; the file is pinned by
+    // the mapping being made.
+    let handle = unsafe { KBox::<Handle>::borrow((*file).private_data) };
+    handle.get_unmapped_area(file, (addr as u64, len as u64, pgoff as u64, flags as u64)) as c_ulong
+}
+
 /// Polls a zxvmo file: a VMO is readable while `ZX_VMO_ZERO_CHILDREN` is
 /// active.
 ///
@@ -167,9 +190,62 @@ unsafe extern "C" fn zxvmo_poll(
     handle.poll(file, pt)
 }
 
-/// The loaded module: owns the device registration.
+/// The fault counters in debugfs (`/sys/kernel/debug/zxvmo/`), while the
+/// module is loaded.
+struct FaultCounters(*mut bindings::dentry);
+
+// SAFETY: The dentry is only removed, once, from any thread.
+unsafe impl Send for FaultCounters {}
+// SAFETY: Nothing reads the pointer through a shared reference.
+unsafe impl Sync for FaultCounters {}
+
+impl FaultCounters {
+    fn new() -> Self {
+        let names = [
+            c_str!("faults_pte"),
+            c_str!("faults_pmd"),
+            c_str!("faults_pud"),
+        ]
+        .map(|n| n.as_char_ptr());
+        let values = mapping::FAULTS.each_ref().map(|c| c.as_ptr());
+        // SAFETY: The names are static strings and the counters statics
+        // that outlive the directory, which `drop` removes at unload.
+        let dir = unsafe {
+            ffi_ext::zxvmo_debugfs_counters(
+                c_str!("zxvmo").as_char_ptr(),
+                names.as_ptr(),
+                values.as_ptr(),
+                names.len() as u32,
+            )
+        };
+        FaultCounters(dir)
+    }
+}
+
+impl Drop for FaultCounters {
+    fn drop(&mut self) {
+        // SAFETY: The directory came from debugfs (or is an error pointer,
+        // which `debugfs_remove` ignores) and is removed once.
+        unsafe { ffi_ext::zxvmo_debugfs_remove(self.0) };
+    }
+}
+
+/// `zxvmofs`, mounted while the module is loaded (see [`inode`]).
+struct FsMount;
+
+impl Drop for FsMount {
+    fn drop(&mut self) {
+        inode::unmount();
+    }
+}
+
+/// The loaded module: owns the device registration and what the objects
+/// need. Fields drop in order: the device goes first.
 struct Zxvmo {
     _misc: device::MiscRegistration,
+    _counters: FaultCounters,
+    _fs: FsMount,
+    _registry: revoke::RegistryOwner,
 }
 
 impl kernel::Module for Zxvmo {
@@ -181,6 +257,10 @@ impl kernel::Module for Zxvmo {
             pr_err!("mode={:#o} is not a permission mode (at most 0777)\n", mode);
             return Err(EINVAL);
         }
+        let registry = revoke::init()?;
+        inode::mount()?;
+        let fs = FsMount;
+        let counters = FaultCounters::new();
         let misc = device::MiscRegistration::register(c_str!("zxvmo"), mode, &ZXVMO_FOPS.0)?;
         pr_info!(
             "/dev/zxvmo ready (ABI {}.{}, mode {:#o})\n",
@@ -188,6 +268,11 @@ impl kernel::Module for Zxvmo {
             abi::ZXVMO_ABI_MINOR,
             mode
         );
-        Ok(Zxvmo { _misc: misc })
+        Ok(Zxvmo {
+            _misc: misc,
+            _counters: counters,
+            _fs: fs,
+            _registry: registry,
+        })
     }
 }

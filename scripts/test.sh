@@ -22,7 +22,7 @@ record() { results+=("$1"); }
 "$here/setup.sh"
 
 step "host: format, lint and unit tests"
-rustfmt --check rust/zxvmo_main.rs tests/selftest-warn/warn_main.rs ||
+rustfmt --check rust/zxvmo_main.rs tests/selftest-warn/warn_main.rs tests/claim-probe/probe_main.rs ||
 	die "kernel crates are not rustfmt-clean (make fmt)"
 (cd userspace && cargo fmt --check && cargo clippy -q --all-targets -- -D warnings && cargo test -q) ||
 	die "userspace workspace: fmt, clippy or cargo test failed"
@@ -43,6 +43,9 @@ step "build zxvmo.ko, the self-test module and the in-VM tests"
 . "$here/lib-hostile.sh"
 make -s -C "$kdir" M="$repo/tests/selftest-warn" LLVM=1 RUSTC="$KERNEL_RUSTC" \
 	HOSTRUSTC="$KERNEL_RUSTC" modules || die "building the self-test module failed"
+# The stand-in for a kernel driver that tests/vmtests/tests/claims.rs loads.
+make -s -C "$kdir" M="$repo/tests/claim-probe" LLVM=1 RUSTC="$KERNEL_RUSTC" \
+	HOSTRUSTC="$KERNEL_RUSTC" modules || die "building the claim-probe module failed"
 # Under lockdown only signed modules load: sign copies with the test
 # kernel's own build key.
 mkdir -p out

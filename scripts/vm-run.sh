@@ -43,7 +43,13 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 ivshmem="$out/ivshmem.bin"
 
-qemu_opts="-device edu -object memory-backend-file,size=4M,share=on,mem-path=$ivshmem,id=hostmem -device ivshmem-plain,memdev=hostmem$icount"
+# Two more ivshmem devices give BARs big enough for huge entries: 64 MiB
+# (PMDs) and 1 GiB (a PUD), over sparse host files.
+ivshmem_64m="$out/ivshmem-64m.bin"
+ivshmem_1g="$out/ivshmem-1g.bin"
+qemu_opts="-device edu -object memory-backend-file,size=4M,share=on,mem-path=$ivshmem,id=hostmem -device ivshmem-plain,memdev=hostmem"
+qemu_opts+=" -object memory-backend-file,size=64M,share=on,mem-path=$ivshmem_64m,id=hostmem64m -device ivshmem-plain,memdev=hostmem64m"
+qemu_opts+=" -object memory-backend-file,size=1G,share=on,mem-path=$ivshmem_1g,id=hostmem1g -device ivshmem-plain,memdev=hostmem1g$icount"
 
 qemu=$("$here/qemu.sh") || die "no usable QEMU: run scripts/setup.sh"
 
@@ -94,8 +100,10 @@ fi
 pattern='BUG:|WARNING:|UBSAN:|KASAN:|Oops|general protection fault|Kernel panic|kernel BUG|possible circular locking|possible recursive locking|inconsistent lock state|INFO: trying to register non-static key|suspicious RCU usage|INFO: task .* blocked|kmemleak: .* new suspected memory leak'
 
 boot() {
-	rm -f "$out/rc" "$out/dmesg.txt" "$out/kmemleak.txt" "$ivshmem"
+	rm -f "$out/rc" "$out/dmesg.txt" "$out/kmemleak.txt" "$ivshmem" "$ivshmem_64m" "$ivshmem_1g"
 	truncate -s 4M "$ivshmem"
+	truncate -s 64M "$ivshmem_64m"
+	truncate -s 1G "$ivshmem_1g"
 	# The host's side of the ivshmem checks: the last page holds byte
 	# i*7+3, which the guest must read through BAR2.
 	python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 7 + 3) % 256 for i in range(4096)))' |

@@ -85,6 +85,45 @@ pub fn ivshmem_bar2() -> Bar {
     dev.bar(2).expect("ivshmem BAR2")
 }
 
+/// The BAR2 of the `ivshmem-plain` device whose shared memory is `size`
+/// bytes (scripts/vm-run.sh gives the VM 4 MiB, 64 MiB and 1 GiB ones),
+/// memory decoding on, and the host file behind it.
+pub fn ivshmem_bar2_sized(size: u64) -> (Bar, String) {
+    for dev in PciDevice::find_all(0x1af4, 0x1110) {
+        let Some(bar) = dev.bar(2) else { continue };
+        if bar.size == size {
+            dev.enable_memory().expect("enable ivshmem memory decoding");
+            let out = std::env::var("ZXVMO_OUT").expect("ZXVMO_OUT");
+            let file = match size {
+                0x40_0000 => format!("{out}/ivshmem.bin"),
+                0x400_0000 => format!("{out}/ivshmem-64m.bin"),
+                _ => format!("{out}/ivshmem-1g.bin"),
+            };
+            return (bar, file);
+        }
+    }
+    panic!("the VM has no ivshmem device of {size:#x} bytes");
+}
+
+/// The module's counts of page-table entries inserted by faults on
+/// physical mappings: `[4 KiB, 2 MiB, 1 GiB]` (debugfs).
+pub fn fault_counts() -> [u64; 3] {
+    ["pte", "pmd", "pud"].map(|k| {
+        let path = format!("/sys/kernel/debug/zxvmo/faults_{k}");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .trim()
+            .parse()
+            .unwrap()
+    })
+}
+
+/// The entries inserted since `before` (a [`fault_counts`] reading).
+pub fn faults_since(before: [u64; 3]) -> [u64; 3] {
+    let now = fault_counts();
+    [0, 1, 2].map(|i| now[i] - before[i])
+}
+
 /// A page-aligned address inside System RAM (8 MiB into the first range
 /// larger than 16 MiB).
 pub fn system_ram_page() -> u64 {

@@ -23,19 +23,6 @@ fn every_call_fails_cleanly_under_allocation_failure() {
     let bar = edu_bar0();
     let root = root();
     report("vmo_create", fail_each_allocation(|| Vmo::create(3 * PAGE)));
-    report(
-        "resource_create",
-        fail_each_allocation(|| {
-            Resource::create(
-                &root,
-                ResourceKind::Mmio,
-                ResourceFlags::empty(),
-                bar.base,
-                PAGE,
-                "f",
-            )
-        }),
-    );
     let res = Resource::create(
         &root,
         ResourceKind::Mmio,
@@ -46,8 +33,51 @@ fn every_call_fails_cleanly_under_allocation_failure() {
     )
     .unwrap();
     report(
+        "resource_create(child)",
+        fail_each_allocation(|| {
+            Resource::create(
+                &res,
+                ResourceKind::Mmio,
+                ResourceFlags::empty(),
+                bar.base,
+                PAGE,
+                "f",
+            )
+        }),
+    );
+    report(
         "vmo_create_physical",
         fail_each_allocation(|| Vmo::create_physical(&res, bar.base, PAGE as usize)),
+    );
+    let pv = Vmo::create_physical(&res, bar.base, 4 * PAGE as usize).unwrap();
+    report(
+        "create_child(physical slice)",
+        fail_each_allocation(|| pv.create_child(VmoChildOptions::SLICE, PAGE, PAGE)),
+    );
+    report(
+        "map (physical, making the view)",
+        fail_each_allocation(|| {
+            let d = pv.duplicate_handle(Rights::SAME_RIGHTS)?;
+            let m = d.map(0, 4 * PAGE as usize, VmarFlags::PERM_READ)?;
+            m.read8(PAGE as usize)?;
+            Ok((d, m))
+        }),
+    );
+    report(
+        "resource revoke",
+        fail_each_allocation(|| {
+            let child = Resource::create(
+                &res,
+                ResourceKind::Mmio,
+                ResourceFlags::empty(),
+                bar.base,
+                PAGE,
+                "revoked",
+            )?;
+            let cv = Vmo::create_physical(&child, bar.base, PAGE as usize)?;
+            child.revoke()?;
+            Ok((child, cv))
+        }),
     );
     let v = Vmo::create_with_opts(VmoOptions::NON_RESIZABLE, 4 * PAGE).unwrap();
     v.write(&[7u8; 3 * PAGE as usize], 0).unwrap();
@@ -120,38 +150,51 @@ fn every_call_fails_cleanly_under_allocation_failure() {
             s.write(&[1], 15 * PAGE)
         }),
     );
-    // Exclusive claims: `__request_region` reports a failed allocation and
-    // a conflict alike, so zxvmo reports ACCESS_DENIED there; either way
-    // nothing may stay claimed.
-    let fds = open_fds();
-    let mut injected = 0;
-    for n in 1..200 {
-        let (r, fired) = with_fail_nth(n, || {
-            Resource::create(
-                &root,
-                ResourceKind::Mmio,
-                ResourceFlags::EXCLUSIVE,
-                bar.base,
-                PAGE,
-                "fault-claim",
-            )
-        });
-        if !fired {
-            assert!(r.is_ok());
-            break;
-        }
-        match r {
-            Err(s) => {
-                assert!(s == Status::NO_MEMORY || s == Status::ACCESS_DENIED, "{s}");
-                assert!(
-                    !iomem_has("zxvmo:fault-claim"),
-                    "a failed exclusive create left its claim"
-                );
-                injected += 1;
+    // Resources made from the root claim their range (exclusive ones as
+    // `zxvmo:<name>`, shared ones as `zxvmo:shared`): `__request_region`
+    // reports a failed allocation and a conflict alike, so zxvmo reports
+    // ACCESS_DENIED there; either way nothing may stay claimed.
+    // On a range nothing else here holds.
+    let free = ivshmem_bar2();
+    let claims = || {
+        std::fs::read_to_string("/proc/iomem")
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(": zxvmo:"))
+            .count()
+    };
+    let before = claims();
+    for (flags, what) in [
+        (ResourceFlags::EXCLUSIVE, "resource_create(exclusive)"),
+        (ResourceFlags::empty(), "resource_create(shared)"),
+    ] {
+        let fds = open_fds();
+        let mut injected = 0;
+        for n in 1..200 {
+            let (r, fired) = with_fail_nth(n, || {
+                Resource::create(
+                    &root,
+                    ResourceKind::Mmio,
+                    flags,
+                    free.base,
+                    PAGE,
+                    "fault-claim",
+                )
+            });
+            if !fired {
+                assert!(r.is_ok());
+                break;
             }
-            Ok(made) => drop(made),
+            match r {
+                Err(s) => {
+                    assert!(s == Status::NO_MEMORY || s == Status::ACCESS_DENIED, "{s}");
+                    assert!(claims() == before, "a failed create left a claim");
+                    injected += 1;
+                }
+                Ok(made) => drop(made),
+            }
+            assert_eq!(open_fds(), fds);
         }
-        assert_eq!(open_fds(), fds);
+        report(what, injected);
     }
-    report("resource_create(exclusive)", injected);
 }

@@ -378,8 +378,15 @@ fn exclusive_claims_exclude_others_and_vmos_recheck_iomem() {
     let mk = |flags, name: &str| {
         Resource::create(&root, ResourceKind::Mmio, flags, bar.base, bar.size, name)
     };
-    // A non-exclusive resource made before anyone claims the range.
+    // Shared resources may overlap; while one lives, no exclusive one can
+    // take the range (Zircon: NOT_FOUND).
     let early = mk(ResourceFlags::empty(), "early").unwrap();
+    let early2 = mk(ResourceFlags::empty(), "early-2").unwrap();
+    assert_eq!(
+        mk(ResourceFlags::EXCLUSIVE, "too-soon").unwrap_err(),
+        Status::ACCESS_DENIED
+    );
+    drop((early, early2));
     let owner = mk(ResourceFlags::EXCLUSIVE, "edu-owner").unwrap();
     assert_eq!(
         mk(ResourceFlags::EXCLUSIVE, "second").unwrap_err(),
@@ -389,9 +396,9 @@ fn exclusive_claims_exclude_others_and_vmos_recheck_iomem() {
         mk(ResourceFlags::empty(), "plain").unwrap_err(),
         Status::ACCESS_DENIED
     );
-    // The check runs again at VMO creation: `early` no longer reaches it.
+    // The root resource does not reach a range claimed exclusively.
     assert_eq!(
-        Vmo::create_physical(&early, bar.base, PAGE as usize).unwrap_err(),
+        Vmo::create_physical(&root, bar.base, PAGE as usize).unwrap_err(),
         Status::ACCESS_DENIED
     );
     // The owner, and resources it delegates, still do.
@@ -430,10 +437,8 @@ fn exclusive_claims_exclude_others_and_vmos_recheck_iomem() {
         "a child cannot be wider than its parent"
     );
     drop((owner, sub, subsub));
-    assert!(
-        Vmo::create_physical(&early, bar.base, PAGE as usize).is_ok(),
-        "claim released"
-    );
+    let late = mk(ResourceFlags::empty(), "late").expect("claim released");
+    assert!(Vmo::create_physical(&late, bar.base, PAGE as usize).is_ok());
 }
 
 #[test]

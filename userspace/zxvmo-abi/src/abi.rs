@@ -150,6 +150,11 @@ pub const ZX_RIGHT_GET_PROPERTY: ZxRights = 1 << 6;
 pub const ZX_RIGHT_SET_PROPERTY: ZxRights = 1 << 7;
 /// May be waited on (never granted by default here: waiting needs no right).
 pub const ZX_RIGHT_WAIT: ZxRights = 1 << 14;
+/// Right to destroy an object. On a resource handle zxvmo gives it the
+/// meaning *revoke*: `ZXVMO_IOC_RESOURCE_REVOKE` takes back every mapping
+/// and object made from the resource. A handle made by
+/// `zx_resource_create` has it; `zx_handle_duplicate` can withhold it.
+pub const ZX_RIGHT_DESTROY: ZxRights = 1 << 9;
 /// May be inspected.
 pub const ZX_RIGHT_INSPECT: ZxRights = 1 << 15;
 /// Keep the rights of the handle being duplicated or replaced.
@@ -169,7 +174,7 @@ pub const ZX_DEFAULT_VMO_RIGHTS: ZxRights = ZX_RIGHT_DUPLICATE
 /// The rights a new resource handle gets (Zircon's). `WRITE` creates child
 /// resources and physical VMOs; `INSPECT` reads the resource's info.
 pub const ZX_DEFAULT_RESOURCE_RIGHTS: ZxRights =
-    ZX_RIGHT_DUPLICATE | ZX_RIGHT_TRANSFER | ZX_RIGHT_WRITE | ZX_RIGHT_INSPECT;
+    ZX_RIGHT_DUPLICATE | ZX_RIGHT_TRANSFER | ZX_RIGHT_WRITE | ZX_RIGHT_INSPECT | ZX_RIGHT_DESTROY;
 
 /// Signal bits (`zx_signals_t`).
 pub type ZxSignals = u32;
@@ -255,7 +260,7 @@ pub const ZX_INFO_VMO_IS_SLICE: u32 = 1 << 10;
 /// The ABI's major version: a module with another major is incompatible.
 pub const ZXVMO_ABI_MAJOR: u32 = 1;
 /// The ABI's minor version: additions that older callers can ignore.
-pub const ZXVMO_ABI_MINOR: u32 = 1;
+pub const ZXVMO_ABI_MINOR: u32 = 2;
 
 /// The ioctl type byte of every zxvmo command (numbers 0x40 to 0x7f).
 pub const ZXVMO_IOC_MAGIC: u32 = b'Z' as u32;
@@ -479,6 +484,12 @@ pub const ZXVMO_IOC_GET_INFO: u32 = ior::<ZxvmoInfo>(0x4f);
 pub const ZXVMO_IOC_WAIT_ONE: u32 = iowr::<ZxvmoWaitOne>(0x50);
 /// On a VMO: `zx_vmo_op_range` (ABI 1.1).
 pub const ZXVMO_IOC_VMO_OP_RANGE: u32 = iow::<ZxvmoVmoOpRange>(0x51);
+/// Revoke a resource and everything made from it (needs
+/// `ZX_RIGHT_DESTROY`): every mapping of every physical VMO made from it
+/// is zapped (the next access raises `SIGBUS`), later calls that would
+/// reach memory through those objects fail with `ZX_ERR_BAD_STATE`, and
+/// the resources' iomem claims are released. Since ABI 1.2.
+pub const ZXVMO_IOC_RESOURCE_REVOKE: u32 = io(0x52);
 
 // The layouts are part of the ABI: no implicit padding, same on every target.
 const _: () = assert!(core::mem::size_of::<ZxvmoVersion>() == 8);

@@ -84,11 +84,13 @@ mod tests {
         assert_eq!(ZX_RIGHT_MAP, 0x20);
         assert_eq!(ZX_RIGHT_GET_PROPERTY, 0x40);
         assert_eq!(ZX_RIGHT_SET_PROPERTY, 0x80);
+        assert_eq!(ZX_RIGHT_DESTROY, 0x200);
         assert_eq!(ZX_RIGHT_WAIT, 0x4000);
         assert_eq!(ZX_RIGHT_INSPECT, 0x8000);
         assert_eq!(ZX_DEFAULT_VMO_RIGHTS, 0xff);
-        // Zircon's ZX_DEFAULT_RESOURCE_RIGHTS: TRANSFER, DUPLICATE, WRITE, INSPECT.
-        assert_eq!(ZX_DEFAULT_RESOURCE_RIGHTS, 0x800b);
+        // Zircon's ZX_DEFAULT_RESOURCE_RIGHTS (TRANSFER, DUPLICATE, WRITE,
+        // INSPECT), plus DESTROY: zxvmo's revoke right.
+        assert_eq!(ZX_DEFAULT_RESOURCE_RIGHTS, 0x800b | ZX_RIGHT_DESTROY);
         assert_eq!(
             ZX_DEFAULT_VMO_RIGHTS & (ZX_RIGHT_WAIT | ZX_RIGHT_INSPECT),
             0

@@ -24,6 +24,9 @@ bitflags::bitflags! {
         const GET_PROPERTY = sys::ZX_RIGHT_GET_PROPERTY;
         /// `ZX_RIGHT_SET_PROPERTY`: may set properties.
         const SET_PROPERTY = sys::ZX_RIGHT_SET_PROPERTY;
+        /// `ZX_RIGHT_DESTROY`: on a resource, may revoke it
+        /// ([`Resource::revoke`](crate::Resource::revoke)).
+        const DESTROY = sys::ZX_RIGHT_DESTROY;
         /// `ZX_RIGHT_WAIT`: never granted here; waiting needs no right.
         const WAIT = sys::ZX_RIGHT_WAIT;
         /// `ZX_RIGHT_INSPECT`.

@@ -1,0 +1,164 @@
+//! No silent sharing with kernel drivers: while a zxvmo resource covers a
+//! range, a driver's `request_mem_region` over it fails.
+//!
+//! `tests/claim-probe/zxvmo_claim_probe.ko` stands for the driver: loading
+//! it with `base=` and `size=` claims that range as a driver's probe would,
+//! and the load fails with `EBUSY` when the claim does.
+
+use std::process::Command;
+
+use zxvmo::{Resource, ResourceFlags, ResourceKind, Vmo};
+use zxvmo_vmtests::*;
+
+const PAGE: u64 = 4096;
+const PROBE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../claim-probe/zxvmo_claim_probe.ko"
+);
+
+/// Whether a driver could claim `[base, base + size)` now.
+fn driver_can_claim(base: u64, size: u64) -> bool {
+    let out = Command::new("insmod")
+        .arg(PROBE)
+        .arg(format!("base={base:#x}"))
+        .arg(format!("size={size:#x}"))
+        .output()
+        .expect("insmod");
+    if out.status.success() {
+        let rm = Command::new("rmmod")
+            .arg("zxvmo_claim_probe")
+            .status()
+            .unwrap();
+        assert!(rm.success());
+        return true;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Device or resource busy"),
+        "the probe failed for another reason: {err}"
+    );
+    false
+}
+
+/// Lines of `/proc/iomem` that are zxvmo's shared claims.
+fn shared_claims() -> Vec<String> {
+    std::fs::read_to_string("/proc/iomem")
+        .unwrap()
+        .lines()
+        .filter(|l| l.ends_with(": zxvmo:shared"))
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+fn shared(base: u64, size: u64, name: &str) -> Resource {
+    Resource::create(
+        &root(),
+        ResourceKind::Mmio,
+        ResourceFlags::empty(),
+        base,
+        size,
+        name,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_driver_cannot_claim_what_a_shared_or_exclusive_resource_covers() {
+    require_vm();
+    let (bar, _) = ivshmem_bar2_sized(64 << 20);
+    let b = bar.base;
+    assert!(driver_can_claim(b, 16 * PAGE), "the range starts free");
+    assert!(shared_claims().is_empty());
+
+    let r = shared(b, 4 * PAGE, "shared-a");
+    assert_eq!(shared_claims().len(), 1, "{:?}", shared_claims());
+    assert!(!driver_can_claim(b, 4 * PAGE));
+    assert!(!driver_can_claim(b + PAGE, PAGE), "a part of it");
+    assert!(!driver_can_claim(b + 3 * PAGE, 4 * PAGE), "an overlap");
+    assert!(driver_can_claim(b + 4 * PAGE, 4 * PAGE), "next to it");
+    // Children, slices and VMOs are covered by the claim: nothing new.
+    let child = Resource::create(
+        &r,
+        ResourceKind::Mmio,
+        ResourceFlags::empty(),
+        b + PAGE,
+        PAGE,
+        "child",
+    )
+    .unwrap();
+    let v = Vmo::create_physical(&child, b + PAGE, PAGE as usize).unwrap();
+    assert_eq!(shared_claims().len(), 1);
+    drop((r, child));
+    assert!(!driver_can_claim(b, 4 * PAGE), "the VMO keeps its resource");
+    drop(v);
+    assert!(
+        driver_can_claim(b, 4 * PAGE),
+        "released with the last object"
+    );
+    assert!(shared_claims().is_empty());
+
+    // Exclusive resources claim their range themselves.
+    let x = Resource::create(
+        &root(),
+        ResourceKind::Mmio,
+        ResourceFlags::EXCLUSIVE,
+        b,
+        4 * PAGE,
+        "exclusive-a",
+    )
+    .unwrap();
+    assert!(!driver_can_claim(b + 2 * PAGE, PAGE));
+    drop(x);
+    assert!(driver_can_claim(b, 4 * PAGE));
+}
+
+#[test]
+fn overlapping_shared_resources_hold_the_union_until_the_last_goes() {
+    require_vm();
+    let (bar, _) = ivshmem_bar2_sized(64 << 20);
+    let b = bar.base + (1 << 20);
+    let r1 = shared(b, 2 * PAGE, "union-1");
+    let r2 = shared(b + PAGE, 2 * PAGE, "union-2");
+    let r3 = shared(b, 3 * PAGE, "union-3");
+    // [b, b+2) from r1, [b+2, b+3) added for r2; r3 adds nothing.
+    assert_eq!(shared_claims().len(), 2, "{:?}", shared_claims());
+    assert!(!driver_can_claim(b, 3 * PAGE));
+    // An exclusive resource cannot take a shared range.
+    assert!(Resource::create(
+        &root(),
+        ResourceKind::Mmio,
+        ResourceFlags::EXCLUSIVE,
+        b + 2 * PAGE,
+        PAGE,
+        "grab"
+    )
+    .is_err());
+    drop((r1, r3));
+    // r2 still covers [b+1, b+3); the segment [b, b+2) it overlaps stays
+    // whole (a claim never covers less than the live resources).
+    assert!(!driver_can_claim(b + PAGE, PAGE));
+    assert!(!driver_can_claim(b + 2 * PAGE, PAGE));
+    drop(r2);
+    assert!(shared_claims().is_empty());
+    assert!(driver_can_claim(b, 3 * PAGE));
+}
+
+#[test]
+fn revoking_a_shared_resource_releases_its_claims_at_once() {
+    require_vm();
+    let (bar, _) = ivshmem_bar2_sized(64 << 20);
+    let b = bar.base + (2 << 20);
+    let r = shared(b, 8 * PAGE, "revoked-shared");
+    let keep = shared(b + 8 * PAGE, 4 * PAGE, "still-shared");
+    let v = Vmo::create_physical(&r, b, PAGE as usize).unwrap();
+    assert!(!driver_can_claim(b, PAGE));
+    r.revoke().unwrap();
+    // `r`'s claim goes at once, while its handle and VMO live; `keep`'s
+    // stays.
+    assert!(driver_can_claim(b, 8 * PAGE));
+    assert!(!driver_can_claim(b + 8 * PAGE, PAGE));
+    drop(keep);
+    assert!(driver_can_claim(b, 12 * PAGE));
+    drop((r, v));
+    assert!(shared_claims().is_empty());
+}
