@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `/dev/zxvmo` misc device: its registration and the commands it answers.
+//! The `/dev/zxvmo` misc device's registration. (The commands it answers
+//! are [`crate::handle`]'s.)
 
-use crate::handle::{Handle, Object};
-use crate::resource::Resource;
-use crate::vmo::Vmo;
-use crate::{abi, ffi_ext, status, uarg};
+use crate::ffi_ext;
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -60,28 +58,5 @@ impl Drop for MiscRegistration {
     fn drop(&mut self) {
         // SAFETY: By the type invariant the device is registered.
         unsafe { ffi_ext::misc_deregister(self.misc.get()) };
-    }
-}
-
-/// Dispatches a command issued on the device node itself.
-pub(crate) fn ioctl(cmd: u32, arg: usize) -> Result<isize> {
-    match cmd {
-        abi::ZXVMO_IOC_VERSION => {
-            let v = abi::ZxvmoVersion {
-                major: abi::ZXVMO_ABI_MAJOR,
-                minor: abi::ZXVMO_ABI_MINOR,
-            };
-            uarg::write(arg, &v)?;
-            Ok(0)
-        }
-        abi::ZXVMO_IOC_VMO_CREATE => {
-            let args: abi::ZxvmoVmoCreate = uarg::read(arg)?;
-            Handle::install(Object::Vmo(Vmo::create(&args)?), abi::ZX_DEFAULT_VMO_RIGHTS)
-        }
-        abi::ZXVMO_IOC_ROOT_RESOURCE => Handle::install(
-            Object::Resource(Resource::root()?),
-            abi::ZX_DEFAULT_RESOURCE_RIGHTS,
-        ),
-        _ => Err(status::wrong_type()),
     }
 }

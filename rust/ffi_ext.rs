@@ -18,3 +18,6 @@
 )]
 
 include!("bindings_ext.rs");
+
+/// The page size as a `u64`.
+pub(crate) const PAGE: u64 = kernel::bindings::PAGE_SIZE as u64;

@@ -23,11 +23,13 @@
 
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
-use crate::mapping::Vma;
-use crate::resource::{Resource, PAGE};
+use crate::ffi_ext::PAGE;
+use crate::mapping::{self, Vma};
+use crate::resource::Resource;
 use crate::vmo::Vmo;
-use crate::{abi, device, ffi_ext, status::zx, uarg, ZXVMO_FOPS, ZXVMO_VIEW_FOPS};
+use crate::{abi, ffi_ext, status::zx, uarg};
 use kernel::bindings;
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::types::ForeignOwnable;
@@ -177,7 +179,7 @@ impl Handle {
             return Err(zx(abi::ZX_ERR_BAD_HANDLE));
         }
         match (&self.object, cmd) {
-            (Object::Device, _) => device::ioctl(cmd, arg),
+            (Object::Device, _) => device_ioctl(cmd, arg),
             (_, abi::ZXVMO_IOC_HANDLE_DUPLICATE) => self.duplicate(uarg::read(arg)?),
             (_, abi::ZXVMO_IOC_HANDLE_REPLACE) => self.replace(uarg::read(arg)?),
             (_, abi::ZXVMO_IOC_GET_INFO) => {
@@ -383,6 +385,66 @@ impl Handle {
         info
     }
 
+    /// Writes `/proc/PID/fdinfo/FD` for this handle, one `key:\tvalue`
+    /// per line: the kind, koid and rights always; the object's facts only
+    /// with `GET_PROPERTY` or `INSPECT`, as `ZXVMO_IOC_GET_INFO` gives them.
+    pub(crate) fn show_fdinfo(&self, out: &mut impl core::fmt::Write) -> core::fmt::Result {
+        let kind = match &self.object {
+            Object::Device => "device",
+            Object::Resource(_) => "resource",
+            Object::Vmo(_) => "vmo",
+        };
+        writeln!(out, "zxvmo-kind:\t{kind}")?;
+        if self.is_view {
+            writeln!(out, "view:\t1")?;
+        }
+        if matches!(self.object, Object::Device) {
+            return Ok(());
+        }
+        if self.replaced.load(Ordering::Acquire) {
+            return writeln!(out, "replaced:\t1");
+        }
+        let info = self.info();
+        writeln!(out, "koid:\t{}", info.koid)?;
+        writeln!(out, "rights:\t{:#x}", self.rights)?;
+        if self.rights & (abi::ZX_RIGHT_GET_PROPERTY | abi::ZX_RIGHT_INSPECT) == 0 {
+            return Ok(());
+        }
+        let name = &info.name[..crate::claim::name_len(&info.name)];
+        // Names hold no control characters (see `resource::object_name`).
+        let name = core::str::from_utf8(name).unwrap_or("?");
+        writeln!(out, "name:\t{name}")?;
+        match &self.object {
+            Object::Resource(r) => r.show_fdinfo(out),
+            Object::Vmo(v) => {
+                let policy = match info.cache_policy {
+                    abi::ZX_CACHE_POLICY_CACHED => "cached",
+                    abi::ZX_CACHE_POLICY_UNCACHED => "uncached",
+                    abi::ZX_CACHE_POLICY_UNCACHED_DEVICE => "uncached-device",
+                    _ => "write-combining",
+                };
+                let (vmo_type, resource, paddr) = match v.physical_facts() {
+                    Some((resource, paddr)) => ("physical", resource, Some(paddr)),
+                    None => ("paged", 0, None),
+                };
+                writeln!(out, "vmo-type:\t{vmo_type}")?;
+                writeln!(out, "size:\t{}", info.size)?;
+                writeln!(out, "content-size:\t{}", info.content_size)?;
+                writeln!(out, "committed-bytes:\t{}", info.committed_bytes)?;
+                writeln!(out, "cache-policy:\t{policy}")?;
+                writeln!(out, "parent-koid:\t{}", info.parent_koid)?;
+                writeln!(out, "children:\t{}", info.num_children)?;
+                writeln!(out, "mappings:\t{}", info.num_mappings)?;
+                if let Some(paddr) = paddr {
+                    writeln!(out, "resource-koid:\t{resource}")?;
+                    writeln!(out, "phys-base:\t{paddr:#x}")?;
+                }
+                Ok(())
+            }
+            Object::Device => Ok(()),
+        }
+    }
+
     /// Maps this handle's VMO into `vma`; `file` is this handle's file.
     ///
     /// # Errors
@@ -401,12 +463,12 @@ impl Handle {
             // A re-map through a view (`remap_file_pages`): the file is the
             // view, and the VMA's offset one in the shmem file.
             // SAFETY: `file` is this view, referenced by the caller.
-            return unsafe { vmo.mmap(vma, file, true) };
+            return unsafe { mapping::map(vma, vmo, file, true) };
         }
         let view = self.view(vmo)?;
         // SAFETY: `view` is this handle's view of the VMO's inode, which
         // the handle keeps referenced while this call runs.
-        unsafe { vmo.mmap(vma, view, false) }
+        unsafe { mapping::map(vma, vmo, view, false) }
     }
 
     /// Where to map `len` bytes of this handle's VMO from page `pgoff` on:
@@ -501,14 +563,6 @@ impl Handle {
         }
     }
 
-    /// The VMO this handle refers to, if it is a VMO handle.
-    pub(crate) fn vmo(&self) -> Option<&Vmo> {
-        match &self.object {
-            Object::Vmo(v) => Some(v),
-            _ => None,
-        }
-    }
-
     /// `poll(2)` on this handle: a VMO reports `ZX_VMO_ZERO_CHILDREN` as
     /// readable; other objects have no signals.
     pub(crate) fn poll(
@@ -541,4 +595,200 @@ impl Drop for Handle {
             unsafe { bindings::fput(view) };
         }
     }
+}
+
+/// Dispatches a command issued on the device node itself.
+fn device_ioctl(cmd: u32, arg: usize) -> Result<isize> {
+    match cmd {
+        abi::ZXVMO_IOC_VERSION => {
+            let v = abi::ZxvmoVersion {
+                major: abi::ZXVMO_ABI_MAJOR,
+                minor: abi::ZXVMO_ABI_MINOR,
+            };
+            uarg::write(arg, &v)?;
+            Ok(0)
+        }
+        abi::ZXVMO_IOC_VMO_CREATE => {
+            let args: abi::ZxvmoVmoCreate = uarg::read(arg)?;
+            Handle::install(Object::Vmo(Vmo::create(&args)?), abi::ZX_DEFAULT_VMO_RIGHTS)
+        }
+        abi::ZXVMO_IOC_ROOT_RESOURCE => Handle::install(
+            Object::Resource(Resource::root()?),
+            abi::ZX_DEFAULT_RESOURCE_RIGHTS,
+        ),
+        _ => Err(crate::status::wrong_type()),
+    }
+}
+
+/// A `file_operations` table that may live in a `static`.
+pub(crate) struct FileOperations(pub(crate) bindings::file_operations);
+
+// SAFETY: The table is never written after initialisation; the kernel only
+// reads it, from any thread.
+unsafe impl Sync for FileOperations {}
+
+/// The file operations of every zxvmo file: the device node and objects.
+pub(crate) static ZXVMO_FOPS: FileOperations = FileOperations(bindings::file_operations {
+    owner: crate::THIS_MODULE.as_ptr(),
+    open: Some(zxvmo_open),
+    release: Some(zxvmo_release),
+    unlocked_ioctl: Some(zxvmo_ioctl),
+    compat_ioctl: Some(bindings::compat_ptr_ioctl),
+    mmap: Some(zxvmo_mmap),
+    get_unmapped_area: Some(zxvmo_get_unmapped_area),
+    poll: Some(zxvmo_poll),
+    show_fdinfo: Some(zxvmo_show_fdinfo),
+    // SAFETY: All-zero is a valid `file_operations`: every other callback
+    // absent, which the VFS treats as unsupported.
+    ..unsafe { core::mem::zeroed() }
+});
+
+/// The file operations of a handle's view of its VMO's inode (see the
+/// module documentation): the `vm_file` of its mappings. Mapping it again (as
+/// `remap_file_pages` does) is zxvmo's `mmap` with the handle's rights.
+pub(crate) static ZXVMO_VIEW_FOPS: FileOperations = FileOperations(bindings::file_operations {
+    owner: crate::THIS_MODULE.as_ptr(),
+    release: Some(zxvmo_release),
+    mmap: Some(zxvmo_mmap),
+    show_fdinfo: Some(zxvmo_show_fdinfo),
+    // SAFETY: All-zero is a valid `file_operations`: every other callback
+    // absent, which the VFS treats as unsupported.
+    ..unsafe { core::mem::zeroed() }
+});
+
+/// Opens `/dev/zxvmo`: gives the new file a device [`Handle`].
+///
+/// # Safety
+///
+/// Called by `misc_open` with a valid `file` for the zxvmo node, before any
+/// other callback on that file.
+unsafe extern "C" fn zxvmo_open(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    match KBox::new(Handle::device(), GFP_KERNEL_ACCOUNT) {
+        Ok(handle) => {
+            // SAFETY: `file` is valid (the caller's contract); nothing else
+            // uses `private_data` of a file that is still being opened.
+            unsafe { (*file).private_data = handle.into_foreign().cast_mut() };
+            0
+        }
+        Err(_) => ENOMEM.to_errno(),
+    }
+}
+
+/// Releases a zxvmo file: drops its [`Handle`].
+///
+/// # Safety
+///
+/// Called by the VFS once, on the last reference to a zxvmo file, whose
+/// `private_data` came from `KBox::<Handle>::into_foreign`.
+unsafe extern "C" fn zxvmo_release(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: `private_data` came from `into_foreign` and no other callback
+    // runs on this file any more.
+    drop(unsafe { KBox::<Handle>::from_foreign((*file).private_data) });
+    0
+}
+
+/// Runs an ioctl on a zxvmo file.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid zxvmo `file` that is open for the whole
+/// call, whose `private_data` came from `KBox::<Handle>::into_foreign`.
+unsafe extern "C" fn zxvmo_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
+    // SAFETY: `private_data` came from `into_foreign` and `release` cannot
+    // run while the file is in use by this call.
+    let handle = unsafe { KBox::<Handle>::borrow((*file).private_data) };
+    match handle.ioctl(cmd, arg as usize) {
+        Ok(ret) => ret as c_long,
+        Err(e) => e.to_errno() as c_long,
+    }
+}
+
+/// Maps a zxvmo file (a VMO) into a process.
+///
+/// # Safety
+///
+/// Called by the mm with a valid zxvmo `file` whose `private_data` came from
+/// `KBox::<Handle>::into_foreign`, and a valid `vma` for it, with the mm's
+/// write lock held.
+unsafe extern "C" fn zxvmo_mmap(
+    file: *mut bindings::file,
+    vma: *mut bindings::vm_area_struct,
+) -> c_int {
+    // SAFETY: `private_data` came from `into_foreign`; the file is pinned by
+    // the mapping being made.
+    let handle = unsafe { KBox::<Handle>::borrow((*file).private_data) };
+    // SAFETY: `vma` is valid with the mm write-locked for this call.
+    let mut vma = unsafe { mapping::Vma::from_raw(vma) };
+    match handle.mmap(&mut vma, file) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Picks the address of a new mapping of a zxvmo file (see
+/// [`Handle::get_unmapped_area`]).
+///
+/// # Safety
+///
+/// Called by the mm with a valid zxvmo `file` whose `private_data` came from
+/// `KBox::<Handle>::into_foreign`, for the current task's mm.
+unsafe extern "C" fn zxvmo_get_unmapped_area(
+    file: *mut bindings::file,
+    addr: c_ulong,
+    len: c_ulong,
+    pgoff: c_ulong,
+    flags: c_ulong,
+) -> c_ulong {
+    // SAFETY: `private_data` came from `into_foreign`; the file is pinned by
+    // the mapping being made.
+    let handle = unsafe { KBox::<Handle>::borrow((*file).private_data) };
+    handle.get_unmapped_area(file, (addr as u64, len as u64, pgoff as u64, flags as u64)) as c_ulong
+}
+
+/// Polls a zxvmo file: a VMO is readable while `ZX_VMO_ZERO_CHILDREN` is
+/// active.
+///
+/// # Safety
+///
+/// Called by the VFS with a valid zxvmo `file`, open for the whole call,
+/// whose `private_data` came from `KBox::<Handle>::into_foreign`, and a
+/// valid or null poll table.
+unsafe extern "C" fn zxvmo_poll(
+    file: *mut bindings::file,
+    pt: *mut bindings::poll_table_struct,
+) -> bindings::__poll_t {
+    // SAFETY: `private_data` came from `into_foreign` and `release` cannot
+    // run while the file is in use by this call.
+    let handle = unsafe { KBox::<Handle>::borrow((*file).private_data) };
+    handle.poll(file, pt)
+}
+
+/// A `seq_file` as a [`core::fmt::Write`] sink.
+struct SeqWriter(*mut bindings::seq_file);
+
+impl core::fmt::Write for SeqWriter {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        // SAFETY: `self.0` is the seq_file of the running `show_fdinfo`
+        // call; `s` is readable for its length. Overflow is the seq_file's
+        // own business: it retries with a larger buffer.
+        unsafe { bindings::seq_write(self.0, s.as_ptr().cast(), s.len()) };
+        Ok(())
+    }
+}
+
+/// Shows `/proc/PID/fdinfo/FD` of a zxvmo file (see [`Handle::show_fdinfo`]).
+///
+/// # Safety
+///
+/// Called by procfs with a valid seq_file and a valid zxvmo `file`, open
+/// for the whole call, whose `private_data` came from
+/// `KBox::<Handle>::into_foreign`.
+unsafe extern "C" fn zxvmo_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindings::file) {
+    // SAFETY: `private_data` came from `into_foreign` and `release` cannot
+    // run while the file is in use by this call.
+    let handle = unsafe { KBox::<Handle>::borrow((*file).private_data) };
+    let _ = handle.show_fdinfo(&mut SeqWriter(m));
 }

@@ -37,12 +37,67 @@
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
-use crate::handle::Handle;
 use crate::shmem::ShmemFile;
+use crate::vmo::Vmo;
 use crate::{abi, ffi_ext, status::zx};
 use kernel::bindings;
 use kernel::prelude::*;
-use kernel::types::ForeignOwnable;
+
+/// Maps `vmo` into `vma`, whose protections the caller checked against the
+/// handle's rights (see [`Vma::check_rights`]). `view`, the handle's view
+/// of the VMO's inode, becomes the VMA's file; `file_relative` says the
+/// VMA's offset is one in that file (a re-map through the view) rather than
+/// in the VMO.
+///
+/// # Errors
+///
+/// `ZX_ERR_OUT_OF_RANGE` when the VMA's offset and length exceed the VMO;
+/// as [`Vmo::mapping_begins`]; the errno of shmem's mmap when it fails.
+///
+/// # Safety
+///
+/// `view` must be a valid view of `vmo`'s inode (see [`Vmo::view`]),
+/// referenced for the duration of the call, whose handle keeps `vmo` alive.
+pub(crate) unsafe fn map(
+    vma: &mut Vma<'_>,
+    vmo: &Vmo,
+    view: *mut bindings::file,
+    file_relative: bool,
+) -> Result {
+    let mut offset = vma.offset().ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
+    let shmem = vmo.shmem();
+    if file_relative {
+        let base = shmem.map_or(0, |(_, base)| base);
+        offset = offset
+            .checked_sub(base)
+            .ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
+    }
+    let policy = vmo.mapping_begins(offset, vma.len())?;
+    let result = match shmem {
+        None => {
+            vma.set_cache_policy(policy);
+            // SAFETY: `view` is a valid view of this VMO's inode (the
+            // contract).
+            unsafe { vma.map_phys(view) };
+            Ok(())
+        }
+        Some((file, base)) => {
+            // The VMA's offset becomes one in the file: without a re-map
+            // through the view, add the VMO's start.
+            let shift = if file_relative { 0 } else { base };
+            // SAFETY: `view` is a valid view of `file` (the contract).
+            unsafe { vma.map_shmem(file, view, shift) }
+        }
+    };
+    match result {
+        // The view's handle keeps the VMO alive while the VMA (or any copy
+        // of it, which holds the same `vm_file`) exists.
+        Ok(()) => vma.set_vmo(vmo),
+        // The mm calls no `close` for a VMA whose `mmap` failed.
+        Err(_) => vmo.mapping_closed(),
+    }
+    result
+}
 
 /// A VMA being set up by a zxvmo `mmap` call.
 ///
@@ -84,16 +139,16 @@ impl<'a> Vma<'a> {
     }
 
     /// Length of the mapping in bytes.
-    pub(crate) fn len(&self) -> u64 {
+    fn len(&self) -> u64 {
         let (start, end) = self.bounds();
         (end - start) as u64
     }
 
     /// Offset of the mapping in the file, or `None` when it overflows.
-    pub(crate) fn offset(&self) -> Option<u64> {
+    fn offset(&self) -> Option<u64> {
         // SAFETY: By the type invariant `vma` is valid.
         let pgoff = unsafe { (*self.vma).vm_pgoff } as u64;
-        pgoff.checked_mul(crate::resource::PAGE)
+        pgoff.checked_mul(ffi_ext::PAGE)
     }
 
     /// Checks the requested protections against `rights` and removes the
@@ -150,8 +205,16 @@ impl<'a> Vma<'a> {
         Ok(())
     }
 
+    /// Records `vmo` as the VMA's VMO (in `vm_private_data`, which copies
+    /// of the VMA inherit), for the callbacks below.
+    fn set_vmo(&mut self, vmo: &Vmo) {
+        // SAFETY: By the type invariant `vma` is valid and its mm
+        // write-locked; neither shmem's mmap nor zxvmo's uses the field.
+        unsafe { (*self.vma).vm_private_data = (vmo as *const Vmo).cast_mut().cast() };
+    }
+
     /// Sets the page protection's memory type for cache `policy`.
-    pub(crate) fn set_cache_policy(&mut self, policy: u32) {
+    fn set_cache_policy(&mut self, policy: u32) {
         // SAFETY: By the type invariant `vma` is valid and its mm write-locked.
         unsafe {
             match policy {
@@ -174,7 +237,7 @@ impl<'a> Vma<'a> {
     ///
     /// `view` must be a valid view of a physical VMO's inode, referenced by
     /// the caller for the duration of the call.
-    pub(crate) unsafe fn map_phys(&mut self, view: *mut bindings::file) {
+    unsafe fn map_phys(&mut self, view: *mut bindings::file) {
         let set = bindings::VM_IO
             | bindings::VM_PFNMAP
             | bindings::VM_DONTEXPAND
@@ -201,7 +264,7 @@ impl<'a> Vma<'a> {
     ///
     /// `view` must be a valid file on `file`'s inode, referenced by the
     /// caller for the duration of the call.
-    pub(crate) unsafe fn map_shmem(
+    unsafe fn map_shmem(
         &mut self,
         file: &ShmemFile,
         view: *mut bindings::file,
@@ -295,20 +358,16 @@ unsafe extern "C" fn zxvmo_shmem_map_pages(
     }
 }
 
-/// The VMO of a zxvmo VMA, through its `vm_file`.
+/// The VMO of a zxvmo VMA (see [`Vma::set_vmo`]).
 ///
 /// # Safety
 ///
-/// `vma` must be a valid VMA set up by zxvmo's `mmap` (or a copy of one).
-unsafe fn mapped_vmo<'a>(vma: *mut bindings::vm_area_struct) -> Option<&'a crate::vmo::Vmo> {
-    // SAFETY: Per the contract, `vm_file` is a zxvmo file (a handle's file
-    // or its view), which the mm keeps referenced for the VMA's life, and
-    // whose `private_data` is a `KBox<Handle>`.
-    let handle = unsafe {
-        let file = (*vma).vm_file;
-        KBox::<Handle>::borrow((*file).private_data)
-    };
-    handle.vmo()
+/// `vma` must be a valid VMA set up by [`map`] (or a copy of one).
+unsafe fn mapped_vmo<'a>(vma: *mut bindings::vm_area_struct) -> Option<&'a Vmo> {
+    // SAFETY: Per the contract, `map` stored the VMO, which the handle in
+    // the VMA's `vm_file` (referenced by the mm for the VMA's life) keeps
+    // alive.
+    unsafe { (*vma).vm_private_data.cast::<Vmo>().cast_const().as_ref() }
 }
 
 /// A VMA was copied (fork, split, mremap): the copy counts as a mapping.

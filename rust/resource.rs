@@ -23,8 +23,10 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::claim::IomemClaim;
+use crate::ffi_ext::{self, PAGE};
 use crate::revoke::{self, Grant};
-use crate::{abi, ffi_ext, status::zx};
+use crate::{abi, status::zx};
 use kernel::bindings;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
@@ -37,9 +39,6 @@ static NEXT_KOID: AtomicU64 = AtomicU64::new(1);
 pub(crate) fn new_koid() -> u64 {
     NEXT_KOID.fetch_add(1, Ordering::Relaxed)
 }
-
-/// The page size as a `u64`.
-pub(crate) const PAGE: u64 = bindings::PAGE_SIZE as u64;
 
 /// Checks that `[base, base + size)` is a non-empty page-aligned range the
 /// CPU can address.
@@ -152,112 +151,6 @@ fn check_iomem_with(
     Ok(())
 }
 
-/// Length of an iomem claim's name: `"zxvmo:"`, the object name, a NUL.
-const CLAIM_NAME_LEN: usize = 6 + abi::ZX_MAX_NAME_LEN;
-
-/// The name of every shared claim, as `/proc/iomem` shows it.
-static SHARED_CLAIM_NAME: &kernel::str::CStr = kernel::c_str!("zxvmo:shared");
-
-/// A busy claim of a range in the iomem tree: a resource's exclusive
-/// claim, or a shared one that stands for shared resources (see
-/// [`crate::revoke`]).
-///
-/// # Invariants
-///
-/// `[start, start + len)` is claimed with `__request_region` under the name
-/// in `name` (or [`SHARED_CLAIM_NAME`] when `name` is `None`), which stays
-/// at its address until [`Drop`] releases the claim.
-pub(crate) struct IomemClaim {
-    start: u64,
-    len: u64,
-    name: Option<KBox<[u8; CLAIM_NAME_LEN]>>,
-}
-
-// SAFETY: The claim is only released (in `Drop`), which may happen on any
-// thread; the name buffer is never written after the claim is made.
-unsafe impl Send for IomemClaim {}
-// SAFETY: Shared references only read `start` and `len`.
-unsafe impl Sync for IomemClaim {}
-
-impl IomemClaim {
-    /// Claims `[start, start + len)` busy and exclusive as `zxvmo:<name>`.
-    ///
-    /// # Errors
-    ///
-    /// `ZX_ERR_ACCESS_DENIED` when any part of the range is already claimed;
-    /// `ZX_ERR_NO_MEMORY` when allocation fails.
-    fn new(start: u64, len: u64, name: &[u8; abi::ZX_MAX_NAME_LEN]) -> Result<Self> {
-        let mut buf = KBox::new([0u8; CLAIM_NAME_LEN], GFP_KERNEL_ACCOUNT)
-            .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
-        buf[..6].copy_from_slice(b"zxvmo:");
-        let n = name_len(name);
-        buf[6..6 + n].copy_from_slice(&name[..n]);
-        Self::request(start, len, Some(buf))
-    }
-
-    /// Claims `[start, start + len)` busy (not exclusive) as
-    /// `zxvmo:shared`: no driver can claim the range while this lives.
-    ///
-    /// # Errors
-    ///
-    /// `ZX_ERR_ACCESS_DENIED` when any part of the range is already claimed.
-    pub(crate) fn shared(start: u64, len: u64) -> Result<Self> {
-        Self::request(start, len, None)
-    }
-
-    fn request(start: u64, len: u64, name: Option<KBox<[u8; CLAIM_NAME_LEN]>>) -> Result<Self> {
-        let (ptr, flags) = match &name {
-            Some(buf) => (buf.as_ptr().cast(), bindings::IORESOURCE_EXCLUSIVE as c_int),
-            None => (SHARED_CLAIM_NAME.as_char_ptr(), 0),
-        };
-        // SAFETY: `iomem_resource` is the kernel's iomem root; `ptr` is a
-        // NUL-terminated name that outlives the claim (a static, or a box
-        // kept until `Drop` has released the claim).
-        let res = unsafe {
-            bindings::__request_region(
-                core::ptr::addr_of_mut!(bindings::iomem_resource),
-                start,
-                len,
-                ptr,
-                flags,
-            )
-        };
-        if res.is_null() {
-            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
-        }
-        // INVARIANT: `__request_region` succeeded for exactly this range.
-        Ok(IomemClaim { start, len, name })
-    }
-
-    /// The claimed range: first address and length.
-    pub(crate) fn range(&self) -> (u64, u64) {
-        (self.start, self.len)
-    }
-}
-
-impl Drop for IomemClaim {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant the range is claimed, once, by us.
-        unsafe {
-            bindings::__release_region(
-                core::ptr::addr_of_mut!(bindings::iomem_resource),
-                self.start,
-                self.len,
-            )
-        };
-        // The name may be freed now that the iomem tree no longer points at it.
-        let _ = &self.name;
-    }
-}
-
-/// The length of a NUL-padded object name, without its padding.
-pub(crate) fn name_len(name: &[u8; abi::ZX_MAX_NAME_LEN]) -> usize {
-    name.iter()
-        .position(|&b| b == 0)
-        .unwrap_or(abi::ZX_MAX_NAME_LEN - 1)
-        .min(abi::ZX_MAX_NAME_LEN - 1)
-}
-
 /// An object name as zxvmo keeps it: at most `ZX_MAX_NAME_LEN - 1` bytes
 /// of `raw`, cut at its first NUL, NUL-padded, with every control
 /// character (below 0x20, and 0x7f) replaced by `?`. Names reach
@@ -289,6 +182,8 @@ pub(crate) struct Resource {
     claimed: Option<(u64, u64)>,
     /// Keeps the parent, and so its claim, alive while this resource lives.
     parent: Option<Arc<Resource>>,
+    /// Live physical VMOs made from this resource (slices included).
+    vmos: AtomicU64,
 }
 
 impl Resource {
@@ -325,6 +220,7 @@ impl Resource {
                 grant: Grant::new(),
                 claimed: None,
                 parent: None,
+                vmos: AtomicU64::new(0),
             },
             GFP_KERNEL_ACCOUNT,
         )
@@ -360,6 +256,50 @@ impl Resource {
             )
         }?;
         Ok(self)
+    }
+
+    /// The resource's koid.
+    pub(crate) fn koid(&self) -> u64 {
+        self.koid
+    }
+
+    /// Counts a physical VMO made from this resource.
+    pub(crate) fn vmo_made(&self) {
+        self.vmos.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Uncounts a physical VMO made from this resource.
+    pub(crate) fn vmo_gone(&self) {
+        self.vmos.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Writes the resource's facts for fdinfo, one `key:\tvalue` per line.
+    pub(crate) fn show_fdinfo(&self, out: &mut impl core::fmt::Write) -> core::fmt::Result {
+        let kind = if self.kind == abi::ZX_RSRC_KIND_ROOT {
+            "root"
+        } else {
+            "mmio"
+        };
+        writeln!(out, "resource-kind:\t{kind}")?;
+        writeln!(
+            out,
+            "range:\t{:#x}-{:#x}",
+            self.base,
+            self.base + self.size - 1
+        )?;
+        let flags = if self.exclusive {
+            "exclusive"
+        } else {
+            "shared"
+        };
+        writeln!(out, "flags:\t{flags}")?;
+        writeln!(out, "revoked:\t{}", u8::from(self.grant.is_revoked()))?;
+        writeln!(
+            out,
+            "parent-koid:\t{}",
+            self.parent.as_ref().map_or(0, |p| p.koid)
+        )?;
+        writeln!(out, "vmos:\t{}", self.vmos.load(Ordering::Relaxed))
     }
 
     /// The resource's grant.
@@ -402,7 +342,10 @@ impl Resource {
         };
         let claimed = claim
             .as_ref()
-            .map(|c| (c.start, c.start + c.len - 1))
+            .map(|c| {
+                let (start, len) = c.range();
+                (start, start + len - 1)
+            })
             .or(parent.claimed);
         // A shared resource made from the root holds busy claims over its
         // range (shared with other such resources), so no driver can
@@ -421,6 +364,7 @@ impl Resource {
                 grant: Grant::new(),
                 claimed,
                 parent: Some(parent.clone()),
+                vmos: AtomicU64::new(0),
             },
             GFP_KERNEL_ACCOUNT,
         )

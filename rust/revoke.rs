@@ -40,7 +40,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::resource::IomemClaim;
+use crate::claim::IomemClaim;
 use crate::{abi, status::zx};
 use kernel::bindings;
 use kernel::prelude::*;

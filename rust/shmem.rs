@@ -209,7 +209,7 @@ impl ShmemFile {
     pub(crate) fn committed(&self) -> u64 {
         // SAFETY: By the type invariant `file` is valid.
         let pages = unsafe { ffi_ext::zxvmo_file_nrpages(self.file) } as u64;
-        pages * crate::resource::PAGE
+        pages * ffi_ext::PAGE
     }
 
     /// Copies `[from, from + len)` of `src` to `[0, len)` of this file,
@@ -219,7 +219,7 @@ impl ShmemFile {
     ///
     /// `ZX_ERR_NO_MEMORY`; the file's errno.
     pub(crate) fn copy_from(&self, src: &ShmemFile, from: u64, len: u64) -> Result {
-        let page = crate::resource::PAGE as usize;
+        let page = ffi_ext::PAGE as usize;
         let mut buf = KVec::from_elem(0u8, page, GFP_KERNEL_ACCOUNT)
             .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
         let end = from + len;

@@ -47,9 +47,9 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use crate::ffi_ext::PAGE;
 use crate::inode::VmoInode;
-use crate::mapping::Vma;
-use crate::resource::{self, Resource, PAGE};
+use crate::resource::{self, Resource};
 use crate::revoke::{self, Grant};
 use crate::shmem::ShmemFile;
 use crate::{abi, ffi_ext, status::zx};
@@ -92,13 +92,21 @@ pub(crate) struct Physical {
 
 impl Physical {
     fn new(resource: Arc<Resource>, paddr: u64, size: u64) -> Result<Self> {
+        let inode = VmoInode::new()?;
+        resource.vmo_made();
         Ok(Physical {
             resource,
             paddr,
             pages: size / PAGE,
-            inode: VmoInode::new()?,
+            inode,
             grant: Grant::new(),
         })
+    }
+}
+
+impl Drop for Physical {
+    fn drop(&mut self) {
+        self.resource.vmo_gone();
     }
 }
 
@@ -823,79 +831,34 @@ impl Vmo {
         }
     }
 
-    /// Maps the VMO into `vma`, whose protections the caller checked against
-    /// the handle's rights. `view`, the handle's view of the VMO's inode,
-    /// becomes the VMA's file; `file_relative` says
-    /// the VMA's offset is one in that file (a re-map through the view)
-    /// rather than in the VMO.
+    /// Counts a new mapping of `[offset, offset + len)` of the VMO, which
+    /// [`crate::mapping::map`] is about to make, and returns the cache
+    /// policy to map it with. For a write-combining physical VMO, reserves
+    /// the memtype first.
     ///
     /// # Errors
     ///
-    /// `ZX_ERR_OUT_OF_RANGE` when the VMA's offset and length exceed the
-    /// VMO; `ZX_ERR_BAD_STATE` for a revoked physical VMO, or when its
-    /// write-combining memtype conflicts with another user's; the errno of
-    /// shmem's mmap when it fails.
-    ///
-    /// # Safety
-    ///
-    /// `view` must be a valid view of this VMO's inode (see
-    /// [`Vmo::view`]), referenced for the duration of the call.
-    pub(crate) unsafe fn mmap(
-        &self,
-        vma: &mut Vma<'_>,
-        view: *mut bindings::file,
-        file_relative: bool,
-    ) -> Result {
-        let mut offset = vma.offset().ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
-        if file_relative {
-            let base = self.shmem().map_or(0, |(_, base)| base);
-            offset = offset
-                .checked_sub(base)
-                .ok_or_else(|| zx(abi::ZX_ERR_OUT_OF_RANGE))?;
-        }
-        let len = vma.len();
+    /// `ZX_ERR_OUT_OF_RANGE` when the range exceeds the VMO;
+    /// `ZX_ERR_BAD_STATE` for a revoked physical VMO, or when its
+    /// write-combining memtype conflicts with another user's.
+    pub(crate) fn mapping_begins(&self, offset: u64, len: u64) -> Result<u32> {
         if let Some(grant) = self.grant() {
             grant.check()?;
         }
-        let policy = {
-            let mut inner = self.inner.lock();
-            match offset.checked_add(len) {
-                Some(end) if end <= inner.size => {}
-                _ => return Err(zx(abi::ZX_ERR_OUT_OF_RANGE)),
-            }
-            if let Backing::Physical(phys) = &self.backing {
-                if inner.cache_policy == abi::ZX_CACHE_POLICY_WRITE_COMBINING {
-                    self.reserve_wc(&mut inner, phys)?;
-                }
-            }
-            // Counted before the mapping is made so that
-            // `set_cache_policy` sees it.
-            inner.mappings += 1;
-            inner.cache_policy
-        };
-        let result = match &self.backing {
-            Backing::Physical(_) => {
-                vma.set_cache_policy(policy);
-                // SAFETY: `view` is a valid view of this VMO's inode (the
-                // contract).
-                unsafe { vma.map_phys(view) };
-                Ok(())
-            }
-            Backing::Paged {
-                file, offset: base, ..
-            } => {
-                // The VMA's offset becomes one in the file: without a
-                // re-map through the view, add the VMO's start.
-                let shift = if file_relative { 0 } else { *base };
-                // SAFETY: `view` is a valid view of `file` (the contract).
-                unsafe { vma.map_shmem(file, view, shift) }
-            }
-        };
-        if result.is_err() {
-            // The mm calls no `close` for a VMA whose `mmap` failed.
-            self.mapping_closed();
+        let mut inner = self.inner.lock();
+        match offset.checked_add(len) {
+            Some(end) if end <= inner.size => {}
+            _ => return Err(zx(abi::ZX_ERR_OUT_OF_RANGE)),
         }
-        result
+        if let Backing::Physical(phys) = &self.backing {
+            if inner.cache_policy == abi::ZX_CACHE_POLICY_WRITE_COMBINING {
+                self.reserve_wc(&mut inner, phys)?;
+            }
+        }
+        // Counted before the mapping is made so that `set_cache_policy`
+        // sees it.
+        inner.mappings += 1;
+        Ok(inner.cache_policy)
     }
 
     /// A page fault at `address` of a mapping of this physical VMO from
@@ -953,6 +916,15 @@ impl Vmo {
         match &self.backing {
             Backing::Physical(phys) => phys.inode.view(fops, private),
             Backing::Paged { file, .. } => file.view(fops, private),
+        }
+    }
+
+    /// For fdinfo: a physical VMO's resource koid and first physical
+    /// address.
+    pub(crate) fn physical_facts(&self) -> Option<(u64, u64)> {
+        match &self.backing {
+            Backing::Physical(phys) => Some((phys.resource.koid(), phys.paddr)),
+            Backing::Paged { .. } => None,
         }
     }
 

@@ -14,6 +14,8 @@ for l in sys.stdin:
         print(m["target"]["name"], m["executable"])')
 [ -n "$TEST_BINS" ] || die "no VM test binaries were built"
 (cd "$repo/tests/vmtests" && cargo build -q --release --bins) || die "building the VM tools failed"
+# The inspection tool, which tests/vmtests/tests/inspect.rs runs.
+(cd "$repo/userspace" && cargo build -q --release -p zxvmo-tool) || die "building the zxvmo tool failed"
 FUZZ="$CARGO_TARGET_DIR/release/zxvmo-fuzz"
 STRESS="$CARGO_TARGET_DIR/release/zxvmo-stress"
 test_bin() { awk -v n="$1" '$1 == n { print $2 }' <<<"$TEST_BINS"; }

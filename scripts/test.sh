@@ -60,8 +60,11 @@ suite_bins=$(awk '$1 != "lockdown" { print $2 }' <<<"$TEST_BINS")
 step "VM boot 1: the suite, then a short hostile run"
 set +e
 # shellcheck disable=SC2086 # one path per word
+# The binaries go in a file: the guest's command rides on the kernel
+# command line, which holds only 2 KiB.
+printf '%s\n' $suite_bins >"$repo/out/suite-bins.txt"
 "$here/vm-run.sh" --out "$repo/out/ci" -- tests/vm/ci.sh "$repo/zxvmo.ko" "$FUZZ" "$STRESS" \
-	"$(test_bin faults)" "$(test_bin privilege)" -- $suite_bins
+	"$(test_bin faults)" "$(test_bin privilege)" -- "@$repo/out/suite-bins.txt"
 rc=$?
 set -e
 if [ "$rc" -eq 0 ]; then

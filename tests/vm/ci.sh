@@ -1,11 +1,18 @@
 #!/bin/bash
 # One VM boot for `make test`: the suite, then the short hostile run.
 #   tests/vm/ci.sh KO FUZZ STRESS FAULTS_TESTS PRIVILEGE_TESTS -- TESTBIN...
+#   tests/vm/ci.sh KO FUZZ STRESS FAULTS_TESTS PRIVILEGE_TESTS -- @LISTFILE
+# A @LISTFILE names the test binaries one per line: the kernel command
+# line that carries the guest's command holds only 2 KiB.
 set -u
 here=$(dirname "$0")
 ko=$1 fuzz=$2 stress=$3 faults=$4 privilege=$5
 shift 5
 [ "${1:-}" = -- ] && shift
+if [ $# -eq 1 ] && [ "${1#@}" != "$1" ]; then
+	mapfile -t bins <"${1#@}"
+	set -- "${bins[@]}"
+fi
 rc=0
 "$here/suite.sh" "$ko" "$@" || rc=1
 echo "== hostile input (short)"

@@ -155,6 +155,14 @@ impl Fuzzer {
             let i = self.rng.below(16) as usize;
             buf[i] ^= 1 << self.rng.below(64);
         }
+        // A commit is bounded: committing more than the VM's memory would
+        // only test the OOM killer, as a memfd's fallocate would (memory
+        // cgroups bound it for real; capability.rs tests that).
+        if cmd == sys::ZXVMO_IOC_VMO_OP_RANGE
+            && buf[0] & 0xffff_ffff == u64::from(sys::ZX_VMO_OP_COMMIT)
+        {
+            buf[2] = buf[2].min(16 << 20);
+        }
         // Whatever the mutation did, a buffer the kernel may write to lies
         // in the scratch area with room for its length, or nowhere.
         if matches!(cmd, sys::ZXVMO_IOC_VMO_READ | sys::ZXVMO_IOC_GET_PROPERTY) {
