@@ -34,22 +34,30 @@ fn tool(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-fn fdinfo_shows_each_object_and_hides_facts_without_rights() {
-    require_vm();
+/// A resource over the edu BAR named `{prefix}-res`, a one-page child of
+/// it named `{prefix}-child`, and a physical VMO from the child named
+/// `{prefix}-phys`.
+fn physical_objects(prefix: &str) -> (zxvmo::pci::Bar, Resource, Resource, Vmo) {
     let bar = edu_bar0();
-    let res = bar_resource(&bar, ResourceFlags::empty(), "info-res");
+    let res = bar_resource(&bar, ResourceFlags::empty(), &format!("{prefix}-res"));
     let child = Resource::create(
         &res,
         ResourceKind::Mmio,
         ResourceFlags::empty(),
         bar.base,
         PAGE,
-        "info-child",
+        &format!("{prefix}-child"),
     )
     .unwrap();
     let phys = Vmo::create_physical(&child, bar.base, PAGE as usize).unwrap();
-    phys.set_name("info-phys").unwrap();
+    phys.set_name(&format!("{prefix}-phys")).unwrap();
+    (bar, res, child, phys)
+}
+
+#[test]
+fn fdinfo_shows_each_object_and_hides_facts_without_rights() {
+    require_vm();
+    let (bar, res, child, phys) = physical_objects("info");
     let paged = Vmo::create_with_opts(VmoOptions::NON_RESIZABLE, 3 * PAGE + 5).unwrap();
     paged.set_name("info-paged").unwrap();
     paged.write(&[1u8; 4096], 0).unwrap();
@@ -113,19 +121,7 @@ fn fdinfo_shows_each_object_and_hides_facts_without_rights() {
 #[test]
 fn zxvmo_ls_and_tree_show_who_holds_what() {
     require_vm();
-    let bar = edu_bar0();
-    let res = bar_resource(&bar, ResourceFlags::empty(), "tool-res");
-    let child = Resource::create(
-        &res,
-        ResourceKind::Mmio,
-        ResourceFlags::empty(),
-        bar.base,
-        PAGE,
-        "tool-child",
-    )
-    .unwrap();
-    let phys = Vmo::create_physical(&child, bar.base, PAGE as usize).unwrap();
-    phys.set_name("tool-phys").unwrap();
+    let (_bar, res, _child, phys) = physical_objects("tool");
     let slice = phys.create_child(VmoChildOptions::SLICE, 0, PAGE).unwrap();
     slice.set_name("tool-slice").unwrap();
     let pid = std::process::id();
