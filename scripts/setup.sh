@@ -32,6 +32,7 @@ remember() { grep -qxF "$1" "$record" || echo "$1" >>"$record"; }
 apt_pkgs=(
 	linux-source-6.12 rustc-web rust-web-src clang lld llvm libclang-dev
 	flex bison bc cpio kmod libelf-dev libssl-dev udev busybox-static python3-pip
+	dkms
 )
 missing=()
 for p in "${apt_pkgs[@]}"; do

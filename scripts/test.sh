@@ -29,6 +29,7 @@ rustfmt --check rust/zxvmo_main.rs tests/selftest-warn/warn_main.rs tests/claim-
 (cd tests/vmtests && cargo fmt --check && cargo clippy -q --all-targets -- -D warnings) ||
 	die "tests/vmtests: fmt or clippy failed"
 tests/host/setup-respects-the-machine.sh || die "set-up would not respect the machine (issue 13)"
+tests/host/install-tree.sh || die "make install/uninstall or the DKMS kernel check failed"
 record "host checks: ok"
 
 step "zxvmo.ko against every kernel configuration (debug, plain, Debian's)"

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make install DESTDIR=…` stages exactly the expected tree and
+# `make uninstall DESTDIR=…` removes it; scripts/check-kernel.sh (DKMS's
+# PRE_BUILD) accepts the test kernel's tree and refuses one without Rust
+# with a message that names CONFIG_RUST. Never touches the host's /lib.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$repo/scripts/config.sh"
+kdir=$(zxvmo_kdir) || die "no test kernel: run scripts/setup.sh"
+kver=$(cat "$kdir/include/config/kernel.release")
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+fails=0
+check() { if eval "$2"; then echo "ok   - $1"; else echo "not ok - $1"; fails=$((fails + 1)); fi; }
+
+make -s -C "$repo" KDIR="$kdir" DESTDIR="$stage" install >/dev/null
+expected="./lib/modules/$kver/updates/zxvmo.ko 644
+./lib/udev/rules.d/99-zxvmo.rules 644
+./usr/include/zxvmo.h 644
+./usr/lib/sysusers.d/zxvmo.conf 644"
+got=$(cd "$stage" && find . -type f -printf '%p %m\n' | sort)
+check "make install DESTDIR stages the module, udev rule, sysusers entry and header" '[ "$got" = "$expected" ]' ||
+	printf '%s\n' "$got" >&2
+check "the udev rule gives /dev/zxvmo to group zxvmo, mode 0660" \
+	'grep -q "KERNEL==\"zxvmo\".*GROUP=\"zxvmo\", MODE=\"0660\"" "$stage/lib/udev/rules.d/99-zxvmo.rules"'
+check "the staged module is this build's" 'cmp -s "$repo/zxvmo.ko" "$stage/lib/modules/$kver/updates/zxvmo.ko"'
+make -s -C "$repo" KDIR="$kdir" DESTDIR="$stage" uninstall >/dev/null
+check "make uninstall DESTDIR removes every file" '[ -z "$(find "$stage" -type f)" ]'
+
+check "check-kernel accepts the test kernel's tree" '"$repo/scripts/check-kernel.sh" "$kdir" >/dev/null'
+norust=$(mktemp -d)
+echo '# CONFIG_RUST is not set' >"$norust/.config"
+msg=$("$repo/scripts/check-kernel.sh" "$norust" 2>&1) && rc=0 || rc=$?
+rm -rf "$norust"
+check "check-kernel refuses a tree without Rust, naming CONFIG_RUST" '[ "$rc" -ne 0 ] && grep -q "CONFIG_RUST is not set" <<<"$msg"'
+check "dkms.conf runs that check before every build" 'grep -q "^PRE_BUILD=\"scripts/check-kernel.sh \${kernel_source_dir}\"" "$repo/dkms.conf"'
+# DKMS, in a private tree (never /usr/src or /var/lib/dkms).
+if command -v dkms >/dev/null; then
+	src="$stage/src/zxvmo-1.2.0"
+	mkdir -p "$src/userspace/zxvmo-abi" "$stage/dkms"
+	cp -r "$repo/Kbuild" "$repo/Makefile" "$repo/rust" "$repo/dkms.conf" "$repo/scripts" "$src/"
+	cp -r "$repo/userspace/zxvmo-abi/src" "$src/userspace/zxvmo-abi/"
+	rm -f "$src"/rust/*.o "$src"/rust/.*.cmd "$src/rust/bindings_ext.rs"
+	dkms_build() { dkms build zxvmo/1.2.0 -k "$1" --kernelsourcedir "$2" --dkmstree "$stage/dkms" --sourcetree "$stage/src" 2>&1; }
+	log=$(dkms_build "$kver" "$kdir") && rc=0 || rc=$?
+	check "dkms build against the test kernel's tree builds zxvmo.ko" \
+		'[ "$rc" -eq 0 ] && [ -f "$stage/dkms/zxvmo/1.2.0/$kver/x86_64/module/zxvmo.ko" ]' || tail -n 20 <<<"$log" >&2
+	norust=$stage/norust
+	mkdir -p "$norust/include/config"
+	echo '# CONFIG_RUST is not set' >"$norust/.config"
+	echo 'all:' >"$norust/Makefile"
+	echo 6.12.0-norust >"$norust/include/config/kernel.release"
+	log=$(dkms_build 6.12.0-norust "$norust") && rc=0 || rc=$?
+	check "dkms build against a tree without Rust fails, naming CONFIG_RUST" \
+		'[ "$rc" -ne 0 ] && grep -q "CONFIG_RUST is not set" <<<"$log"'
+else
+	echo "not ok - dkms is not installed (scripts/setup.sh installs it)"
+	fails=$((fails + 1))
+fi
+[ "$fails" -eq 0 ] || die "install checks: $fails failed"
