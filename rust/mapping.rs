@@ -243,10 +243,9 @@ impl<'a> Vma<'a> {
             | bindings::VM_DONTEXPAND
             | bindings::VM_DONTDUMP
             | bindings::VM_HUGEPAGE;
-        // SAFETY: `vma` is valid and its mm write-locked (type invariant);
-        // `vma_set_file` moves the VMA's file reference to `view` (valid
-        // per the contract). A new VMA starts with the mm's dummy table,
-        // replaced unconditionally.
+        // A new VMA starts with the mm's dummy table, replaced whatever it is.
+        // SAFETY: `vma` is valid, its mm write-locked (type invariant);
+        // `vma_set_file` moves the file reference to `view` (the contract).
         unsafe {
             ffi_ext::zxvmo_vma_mod_flags(self.vma, set as _, 0);
             bindings::vma_set_file(self.vma, view);

@@ -178,18 +178,35 @@ fn registry() -> &'static Mutex<Registry> {
     unsafe { &*REGISTRY.load(Ordering::Acquire) }
 }
 
+/// Inserts `item` into `v` at index `at` (6.12's `KVec` has no `insert`).
+///
+/// # Errors
+///
+/// `ZX_ERR_NO_MEMORY`; then `item` is dropped.
+fn insert_at<T>(v: &mut KVec<T>, at: usize, item: T) -> Result {
+    v.push(item, GFP_KERNEL_ACCOUNT)
+        .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
+    v.as_mut_slice()[at..].rotate_right(1);
+    Ok(())
+}
+
+/// Removes and returns the item of `v` at index `at`, which must be in
+/// bounds (6.12's `KVec` has no `remove`).
+fn remove_at<T>(v: &mut KVec<T>, at: usize) -> T {
+    v.as_mut_slice()[at..].rotate_left(1);
+    let last = v.len() - 1;
+    // SAFETY: `last` is in bounds; the length is cut to exclude the item
+    // read out, so it is owned once, by the return value.
+    unsafe {
+        let item = core::ptr::read(v.as_ptr().add(last));
+        v.set_len(last);
+        item
+    }
+}
+
 impl Registry {
     fn index(&self, koid: u64) -> core::result::Result<usize, usize> {
         self.entries.binary_search_by_key(&koid, |e| e.koid)
-    }
-
-    /// Inserts `entry` at `at`, keeping koid order.
-    fn insert(&mut self, at: usize, entry: Entry) -> Result {
-        self.entries
-            .push(entry, GFP_KERNEL_ACCOUNT)
-            .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
-        self.entries.as_mut_slice()[at..].rotate_right(1);
-        Ok(())
     }
 
     /// Takes shared claims over `[base, base + size)`: new claims for the
@@ -231,26 +248,15 @@ impl Registry {
                 seg.holders += 1;
             }
         }
-        // `fresh` is in address order; each goes where it sorts.
-        let mut n = fresh.len();
-        // SAFETY: Moves the claims out of `fresh` one by one, last first;
-        // its length is cut first, so each is owned once.
-        unsafe { fresh.set_len(0) };
-        while n > 0 {
-            n -= 1;
-            // SAFETY: See above: index `n` was initialised and not moved yet.
-            let claim = unsafe { core::ptr::read(fresh.as_ptr().add(n)) };
+        for claim in fresh {
             let start = claim.range().0;
             let pos = self
                 .segments
                 .iter()
                 .position(|seg| seg.bounds().0 > start)
                 .unwrap_or(self.segments.len());
-            // The capacity was reserved above.
-            let _ = self
-                .segments
-                .push(Segment { claim, holders: 1 }, GFP_KERNEL_ACCOUNT);
-            self.segments.as_mut_slice()[pos..].rotate_right(1);
+            // The capacity was reserved above, so this cannot fail.
+            let _ = insert_at(&mut self.segments, pos, Segment { claim, holders: 1 });
         }
         Ok(())
     }
@@ -267,34 +273,13 @@ impl Registry {
             if s < end && base < e {
                 seg.holders -= 1;
                 if seg.holders == 0 {
-                    self.segments.as_mut_slice()[i..].rotate_left(1);
-                    let last = self.segments.len() - 1;
-                    // SAFETY: `last` is in bounds; the length is cut to
-                    // exclude the segment read out, so it is owned once.
-                    let gone = unsafe {
-                        let gone = core::ptr::read(self.segments.as_ptr().add(last));
-                        self.segments.set_len(last);
-                        gone
-                    };
+                    let gone = remove_at(&mut self.segments, i);
                     // Its claim goes to the caller, or here if that fails.
                     let _ = out.push(gone.claim, GFP_KERNEL_ACCOUNT);
                     continue;
                 }
             }
             i += 1;
-        }
-    }
-
-    /// Removes and returns the entry at `at`.
-    fn remove(&mut self, at: usize) -> Entry {
-        self.entries.as_mut_slice()[at..].rotate_left(1);
-        let last = self.entries.len() - 1;
-        // SAFETY: `last` is in bounds; the length is cut to exclude the
-        // element read out, so it is owned once, by the return value.
-        unsafe {
-            let entry = core::ptr::read(self.entries.as_ptr().add(last));
-            self.entries.set_len(last);
-            entry
         }
     }
 }
@@ -334,7 +319,8 @@ pub(crate) unsafe fn register(
     if let Some((base, size)) = shared {
         reg.hold_shared(base, size)?;
     }
-    let inserted = reg.insert(
+    let inserted = insert_at(
+        &mut reg.entries,
         at,
         Entry {
             koid,
@@ -381,7 +367,7 @@ pub(crate) fn unregister(koid: u64) {
         let mut reg = registry().lock();
         match reg.index(koid) {
             Ok(at) => {
-                let entry = reg.remove(at);
+                let entry = remove_at(&mut reg.entries, at);
                 if let Some(range) = entry.shared {
                     reg.release_shared(range, &mut gone);
                 }

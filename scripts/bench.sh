@@ -20,10 +20,7 @@ export CARGO_TARGET_DIR="$repo/userspace/target"
 # build in the repo stays as it is.
 build="$repo/out/bench-module"
 rm -rf "$build"
-mkdir -p "$build/userspace/zxvmo-abi"
-cp -r Kbuild Makefile rust "$build/"
-cp -r userspace/zxvmo-abi/src "$build/userspace/zxvmo-abi/"
-rm -f "$build"/rust/*.o "$build"/rust/.*.cmd "$build/rust/bindings_ext.rs"
+zxvmo_copy_sources "$build"
 make -s -C "$build" KDIR="$bench_kdir" modules || die "building zxvmo.ko for the benchmark kernel failed"
 out="$repo/out/bench"
 KDIR="$bench_kdir" "$here/vm-run.sh" --icount --out "$out" -- \

@@ -20,9 +20,7 @@ for t in "${trees[@]}"; do
 	name=${t%% *}
 	kdir=${t#* }
 	src="$scratch/$name"
-	mkdir -p "$src/userspace/zxvmo-abi"
-	cp -r "$repo/Kbuild" "$repo/Makefile" "$repo/rust" "$src/"
-	cp -r "$repo/userspace/zxvmo-abi/src" "$src/userspace/zxvmo-abi/"
+	zxvmo_copy_sources "$src"
 	log="$scratch/$name.log"
 	if ! make -C "$src" KDIR="$kdir" KBUILD_MODPOST_WARN=1 modules >"$log" 2>&1; then
 		say "FAIL: zxvmo.ko does not build against the $name kernel ($kdir):"

@@ -23,3 +23,16 @@ zxvmo_kdir() {
 	[ -e "$link/.zxvmo-built" ] || return 1
 	readlink -f "$link"
 }
+
+# Copies what building zxvmo.ko needs, without build products, into $1:
+# a scratch tree for another kernel, or a DKMS source tree (dkms.conf and
+# the kernel check it runs included).
+zxvmo_copy_sources() {
+	local root dest=$1
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	mkdir -p "$dest/userspace/zxvmo-abi" "$dest/scripts"
+	cp -r "$root/Kbuild" "$root/Makefile" "$root/dkms.conf" "$root/rust" "$dest/"
+	cp "$root/scripts/check-kernel.sh" "$dest/scripts/"
+	cp -r "$root/userspace/zxvmo-abi/src" "$dest/userspace/zxvmo-abi/"
+	rm -f "$dest"/rust/*.o "$dest"/rust/.*.cmd "$dest/rust/bindings_ext.rs"
+}

@@ -37,11 +37,8 @@ check "check-kernel refuses a tree without Rust, naming CONFIG_RUST" '[ "$rc" -n
 check "dkms.conf runs that check before every build" 'grep -q "^PRE_BUILD=\"scripts/check-kernel.sh \${kernel_source_dir}\"" "$repo/dkms.conf"'
 # DKMS, in a private tree (never /usr/src or /var/lib/dkms).
 if command -v dkms >/dev/null; then
-	src="$stage/src/zxvmo-1.2.0"
-	mkdir -p "$src/userspace/zxvmo-abi" "$stage/dkms"
-	cp -r "$repo/Kbuild" "$repo/Makefile" "$repo/rust" "$repo/dkms.conf" "$repo/scripts" "$src/"
-	cp -r "$repo/userspace/zxvmo-abi/src" "$src/userspace/zxvmo-abi/"
-	rm -f "$src"/rust/*.o "$src"/rust/.*.cmd "$src/rust/bindings_ext.rs"
+	mkdir -p "$stage/dkms"
+	zxvmo_copy_sources "$stage/src/zxvmo-1.2.0"
 	dkms_build() { dkms build zxvmo/1.2.0 -k "$1" --kernelsourcedir "$2" --dkmstree "$stage/dkms" --sourcetree "$stage/src" 2>&1; }
 	log=$(dkms_build "$kver" "$kdir") && rc=0 || rc=$?
 	check "dkms build against the test kernel's tree builds zxvmo.ko" \

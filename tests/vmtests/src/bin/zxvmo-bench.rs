@@ -291,6 +291,11 @@ fn main() {
     print_and_save(&rows, out.as_deref());
 }
 
+/// `v` with `places` decimals, or `none` when there is no figure.
+fn figure(v: Option<f64>, places: usize, none: &str) -> String {
+    v.map_or(none.to_owned(), |v| format!("{v:.places$}"))
+}
+
 /// Prints the table and writes it as CSV and JSON into `out`.
 fn print_and_save(rows: &[Row], out: Option<&str>) {
     println!(
@@ -302,7 +307,7 @@ fn print_and_save(rows: &[Row], out: Option<&str>) {
     let mut json = String::from("[\n");
     for (i, r) in rows.iter().enumerate() {
         let (aname, aval) = r.anchor.map_or(("-", None), |(n, v)| (n, Some(v)));
-        let fmt = |v: Option<f64>, p: usize| v.map_or("-".to_owned(), |v| format!("{v:.p$}"));
+        let fmt = |v, p| figure(v, p, "-");
         println!(
             "{:<52} {:>14.0} {:<22} {:>14} {:>7} {:>7} {}",
             r.case,
@@ -324,7 +329,7 @@ fn print_and_save(rows: &[Row], out: Option<&str>) {
             fmt(r.target, 2),
             r.verdict()
         );
-        let num = |v: Option<f64>, p: usize| v.map_or("null".to_owned(), |v| format!("{v:.p$}"));
+        let num = |v, p| figure(v, p, "null");
         let _ = writeln!(
             json,
             "  {{\"case\": \"{}\", \"zxvmo\": {:.0}, \"anchor\": \"{}\", \"anchor_value\": {}, \"ratio\": {}, \"target\": {}, \"verdict\": \"{}\"}}{}",
