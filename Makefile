@@ -9,9 +9,22 @@ KDIR ?= $(ZXVMO_CACHE)/kernel-current
 # The kernel and the module need Debian's rustc (it ships the library source);
 # rustup's may come first in PATH.
 KERNEL_RUSTC ?= /usr/bin/rustc
-KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=$(KERNEL_RUSTC) HOSTRUSTC=$(KERNEL_RUSTC)
+# The project's test kernels record how they were built (LLVM=1, or
+# LLVM=-19 for clang-19); any other tree builds with LLVM=1. bindgen must
+# parse with the libclang of that clang: it otherwise takes the newest one
+# installed, which may reject the older clang's flags.
+-include $(KDIR)/zxvmo-toolchain.mk
+LLVM ?= 1
+LIBCLANG_PATH ?= $(shell llvm-config$(filter -%,$(LLVM)) --libdir 2>/dev/null)
+ifneq ($(LIBCLANG_PATH),)
+export LIBCLANG_PATH
+endif
+# M= builds another module of this repo with the same toolchain (the
+# tests' helper modules).
+M ?= $(CURDIR)
+KMAKE = $(MAKE) -C $(KDIR) M=$(M) LLVM=$(LLVM) RUSTC=$(KERNEL_RUSTC) HOSTRUSTC=$(KERNEL_RUSTC)
 
-.PHONY: all modules setup test demo hostile hostile-short bench clean distclean check-kdir fmt install uninstall
+.PHONY: all modules lib setup test check demo hostile hostile-short bench clean distclean check-kdir fmt install uninstall
 
 all: modules
 
@@ -25,41 +38,74 @@ modules: check-kdir
 setup:
 	scripts/setup.sh
 
+# Zircon's C API: libzxvmo_zircon.so and .a (userspace/zxvmo-c), built with
+# cargo from the zxvmo crate.
+CARGO ?= cargo
+LIBBUILD = $(or $(CARGO_TARGET_DIR),userspace/target)/release
+lib:
+	cd userspace && $(CARGO) build -q --release -p zxvmo-c
+
 # `make install` puts zxvmo.ko under /lib/modules/<kernel>/updates/, a udev
 # rule that gives /dev/zxvmo to group zxvmo with mode 0660, the group's
-# sysusers.d entry and the C header; without DESTDIR it also runs depmod,
-# creates the group (systemd-sysusers, else groupadd) and reloads udev.
-# `make uninstall` removes what install put there. DESTDIR=<dir> stages
-# the tree for a package instead.
+# sysusers.d entry, the C headers (<zxvmo.h>, <zxvmo/zircon.h>) and
+# Zircon's C API library with its pkg-config file (zxvmo-zircon); without
+# DESTDIR it also runs depmod and ldconfig, creates the group
+# (systemd-sysusers, else groupadd) and reloads udev. `make uninstall`
+# removes what install put there. DESTDIR=<dir> stages the tree for a
+# package instead. (`make -o modules -o lib install` installs what is
+# already built.)
 KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+PREFIX ?= /usr
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+ZXVMO_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' userspace/Cargo.toml)
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 UDEVDIR = $(DESTDIR)/lib/udev/rules.d
 SYSUSERSDIR = $(DESTDIR)/usr/lib/sysusers.d
-INCLUDEDIR = $(DESTDIR)/usr/include
+INSTALLED = $(MODDIR)/zxvmo.ko $(UDEVDIR)/99-zxvmo.rules $(SYSUSERSDIR)/zxvmo.conf \
+	$(DESTDIR)$(INCLUDEDIR)/zxvmo.h $(DESTDIR)$(INCLUDEDIR)/zxvmo/zircon.h \
+	$(DESTDIR)$(LIBDIR)/libzxvmo_zircon.so $(DESTDIR)$(LIBDIR)/libzxvmo_zircon.a \
+	$(DESTDIR)$(LIBDIR)/pkgconfig/zxvmo-zircon.pc
 
-install: modules
+install: modules lib
 	@test -n "$(KVER)" || { echo "zxvmo: no kernel release in $(KDIR)/include/config/kernel.release" >&2; exit 1; }
 	install -D -m 0644 zxvmo.ko $(MODDIR)/zxvmo.ko
 	install -D -m 0644 packaging/99-zxvmo.rules $(UDEVDIR)/99-zxvmo.rules
 	install -D -m 0644 packaging/zxvmo.sysusers $(SYSUSERSDIR)/zxvmo.conf
-	install -D -m 0644 userspace/zxvmo-abi/include/zxvmo.h $(INCLUDEDIR)/zxvmo.h
+	install -D -m 0644 userspace/zxvmo-abi/include/zxvmo.h $(DESTDIR)$(INCLUDEDIR)/zxvmo.h
+	install -D -m 0644 userspace/zxvmo-c/include/zxvmo/zircon.h $(DESTDIR)$(INCLUDEDIR)/zxvmo/zircon.h
+	install -D -m 0755 $(LIBBUILD)/libzxvmo_zircon.so $(DESTDIR)$(LIBDIR)/libzxvmo_zircon.so
+	install -D -m 0644 $(LIBBUILD)/libzxvmo_zircon.a $(DESTDIR)$(LIBDIR)/libzxvmo_zircon.a
+	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(ZXVMO_VERSION)|' \
+		packaging/zxvmo-zircon.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/zxvmo-zircon.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/zxvmo-zircon.pc
 	@if [ -z "$(DESTDIR)" ]; then \
 		depmod -a $(KVER); \
+		ldconfig; \
 		systemd-sysusers $(SYSUSERSDIR)/zxvmo.conf 2>/dev/null || getent group zxvmo >/dev/null || groupadd -r zxvmo; \
 		udevadm control --reload-rules 2>/dev/null || true; \
 	fi
 
 uninstall:
 	@test -n "$(KVER)" || { echo "zxvmo: set KVER=<kernel release> or KDIR" >&2; exit 1; }
-	rm -f $(MODDIR)/zxvmo.ko $(UDEVDIR)/99-zxvmo.rules $(SYSUSERSDIR)/zxvmo.conf $(INCLUDEDIR)/zxvmo.h
+	rm -f $(INSTALLED)
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/zxvmo 2>/dev/null
 	@if [ -z "$(DESTDIR)" ]; then \
 		depmod -a $(KVER); \
+		ldconfig; \
 		udevadm control --reload-rules 2>/dev/null || true; \
 		! getent group zxvmo >/dev/null || groupdel zxvmo; \
 	fi
 
+# KERNELS="6.12 7.3" (the default) or one of them.
+KERNELS ?=
+export KERNELS
 test:
 	scripts/test.sh
+
+check:
+	scripts/check.sh
 
 demo:
 	scripts/demo.sh

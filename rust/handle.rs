@@ -33,7 +33,6 @@ use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::types::ForeignOwnable;
-use kernel::uaccess::UserSlice;
 
 /// `mmap(2)`'s `MAP_FIXED` (uapi `mman-common.h`, which bindgen lacks).
 const MAP_FIXED: u64 = 0x10;
@@ -147,7 +146,7 @@ impl Handle {
             ffi_ext::anon_inode_getfile(
                 name.as_char_ptr(),
                 &ZXVMO_FOPS.0,
-                private.cast_mut(),
+                private as *mut kernel::ffi::c_void,
                 bindings::O_RDWR as _,
             )
         };
@@ -278,7 +277,7 @@ impl Handle {
                 if p.reserved != 0 {
                     return Err(zx(abi::ZX_ERR_INVALID_ARGS));
                 }
-                let mut out = UserSlice::new(p.value as usize, p.len as usize).writer();
+                let mut out = uarg::user_slice(p.value as usize, p.len as usize).writer();
                 match p.property {
                     abi::ZX_PROP_NAME if p.len < abi::ZX_MAX_NAME_LEN as u64 => {
                         return Err(zx(abi::ZX_ERR_BUFFER_TOO_SMALL))
@@ -297,7 +296,7 @@ impl Handle {
                 if p.reserved != 0 {
                     return Err(zx(abi::ZX_ERR_INVALID_ARGS));
                 }
-                let mut input = UserSlice::new(p.value as usize, p.len as usize).reader();
+                let mut input = uarg::user_slice(p.value as usize, p.len as usize).reader();
                 match p.property {
                     abi::ZX_PROP_NAME => {
                         let mut name = [0u8; abi::ZX_MAX_NAME_LEN - 1];
@@ -481,14 +480,25 @@ impl Handle {
         file: *mut bindings::file,
         (addr, len, pgoff, flags): (u64, u64, u64, u64),
     ) -> u64 {
-        // SAFETY: The helper reads `current->mm`, the mm being mapped into.
-        let mm = unsafe { ffi_ext::zxvmo_current_mm() };
         let plain = |addr, len| {
-            // SAFETY: `mm` is the caller's, `file` the file being mapped.
+            // SAFETY: `file` is the file being mapped, into the current
+            // task's mm (which the helper reads before 6.15, where
+            // `mm_get_unmapped_area` still takes it).
             unsafe {
-                bindings::mm_get_unmapped_area(
-                    mm, file, addr as _, len as _, pgoff as _, flags as _,
-                ) as u64
+                #[cfg(not(zxvmo_unmapped_area_current_mm))]
+                let r = bindings::mm_get_unmapped_area(
+                    ffi_ext::zxvmo_current_mm(),
+                    file,
+                    addr as _,
+                    len as _,
+                    pgoff as _,
+                    flags as _,
+                );
+                #[cfg(zxvmo_unmapped_area_current_mm)]
+                let r = bindings::mm_get_unmapped_area(
+                    file, addr as _, len as _, pgoff as _, flags as _,
+                );
+                r as u64
             }
         };
         let paddr = match &self.object {
@@ -539,7 +549,7 @@ impl Handle {
         let inner = KBox::new(inner, GFP_KERNEL_ACCOUNT)
             .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?
             .into_foreign();
-        let file = match vmo.view(&ZXVMO_VIEW_FOPS.0, inner.cast_mut()) {
+        let file = match vmo.view(&ZXVMO_VIEW_FOPS.0, inner as *mut kernel::ffi::c_void) {
             Ok(file) => file,
             Err(e) => {
                 // SAFETY: The view was not made, so `inner` is still ours.
@@ -627,13 +637,27 @@ pub(crate) struct FileOperations(pub(crate) bindings::file_operations);
 // reads it, from any thread.
 unsafe impl Sync for FileOperations {}
 
+/// The kernel's `compat_ptr_ioctl`, as `compat_ioctl` takes it (the
+/// bindings wrap it in an `Option` since 6.13).
+#[cfg(zxvmo_compat_ioctl_option)]
+const COMPAT_IOCTL: CompatIoctl = bindings::compat_ptr_ioctl;
+#[cfg(not(zxvmo_compat_ioctl_option))]
+const COMPAT_IOCTL: CompatIoctl = Some(bindings::compat_ptr_ioctl);
+type CompatIoctl = Option<
+    unsafe extern "C" fn(
+        *mut bindings::file,
+        kernel::ffi::c_uint,
+        kernel::ffi::c_ulong,
+    ) -> kernel::ffi::c_long,
+>;
+
 /// The file operations of every zxvmo file: the device node and objects.
 pub(crate) static ZXVMO_FOPS: FileOperations = FileOperations(bindings::file_operations {
     owner: crate::THIS_MODULE.as_ptr(),
     open: Some(zxvmo_open),
     release: Some(zxvmo_release),
     unlocked_ioctl: Some(zxvmo_ioctl),
-    compat_ioctl: Some(bindings::compat_ptr_ioctl),
+    compat_ioctl: COMPAT_IOCTL,
     mmap: Some(zxvmo_mmap),
     get_unmapped_area: Some(zxvmo_get_unmapped_area),
     poll: Some(zxvmo_poll),
@@ -667,7 +691,7 @@ unsafe extern "C" fn zxvmo_open(_inode: *mut bindings::inode, file: *mut binding
         Ok(handle) => {
             // SAFETY: `file` is valid (the caller's contract); nothing else
             // uses `private_data` of a file that is still being opened.
-            unsafe { (*file).private_data = handle.into_foreign().cast_mut() };
+            unsafe { (*file).private_data = handle.into_foreign() as *mut kernel::ffi::c_void };
             0
         }
         Err(_) => ENOMEM.to_errno(),

@@ -4,6 +4,9 @@
  * `static inline` functions, each behind a real function, and the module
  * parameters (module_param() is a macro that emits section data). Nothing
  * here makes a decision; the logic lives in the Rust crate.
+ *
+ * Where the kernel's C API changed, Kbuild defines a ZXVMO_* macro from the
+ * kernel version (as it sets the Rust crate's --cfg flags).
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -13,7 +16,10 @@
 #include <linux/debugfs.h>
 #include <linux/huge_mm.h>
 #include <linux/io.h>
+#ifndef ZXVMO_PFN_IS_ULONG
 #include <linux/pfn_t.h>
+#endif
+#include <linux/shmem_fs.h>
 #include <linux/sched.h>
 #include <asm/processor.h>
 
@@ -77,7 +83,35 @@ void zxvmo_poll_wait(struct file *file, struct wait_queue_head *wq,
 int zxvmo_shmem_mmap(struct file *shmem, struct file *target,
 		     struct vm_area_struct *vma)
 {
+#ifdef ZXVMO_VFS_MMAP
+	/*
+	 * shmem sets a mapping up with .mmap_prepare since 6.17; vfs_mmap()
+	 * applies it to the VMA (the inode is @target's: they share it). It
+	 * resets vm_private_data, which the caller may have set already.
+	 */
+	void *private = vma->vm_private_data;
+	int err = vfs_mmap(shmem, vma);
+
+	vma->vm_private_data = private;
+	return err;
+#else
 	return shmem->f_op->mmap(target, vma);
+#endif
+}
+
+struct file *zxvmo_shmem_file_setup(const char *name, loff_t size)
+{
+	/* VM_NORESERVE: memory is committed, and charged, on first touch. */
+#ifdef ZXVMO_SHMEM_VMA_FLAGS
+	return shmem_file_setup(name, size, mk_vma_flags(VMA_NORESERVE_BIT));
+#else
+	return shmem_file_setup(name, size, VM_NORESERVE);
+#endif
+}
+
+const struct path *zxvmo_file_path(const struct file *file)
+{
+	return &file->f_path;
 }
 
 unsigned long zxvmo_file_nrpages(struct file *file)
@@ -88,7 +122,8 @@ unsigned long zxvmo_file_nrpages(struct file *file)
 /*
  * Huge pfn entries. vmf_insert_pfn_pmd/pud exist only where the
  * architecture supports huge pfnmaps; elsewhere the fault falls back to
- * 4 KiB entries. pfn_t is built here (__pfn_to_pfn_t is a static inline).
+ * 4 KiB entries. Before 6.16 they take a pfn_t, built here
+ * (__pfn_to_pfn_t is a static inline).
  */
 unsigned int zxvmo_pmd_order(void)
 {
@@ -112,7 +147,11 @@ vm_fault_t zxvmo_insert_pfn_pmd(struct vm_fault *vmf, unsigned long pfn,
 				bool write)
 {
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+#ifdef ZXVMO_PFN_IS_ULONG
+	return vmf_insert_pfn_pmd(vmf, pfn, write);
+#else
 	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
+#endif
 #else
 	return VM_FAULT_FALLBACK;
 #endif
@@ -122,7 +161,11 @@ vm_fault_t zxvmo_insert_pfn_pud(struct vm_fault *vmf, unsigned long pfn,
 				bool write)
 {
 #ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+#ifdef ZXVMO_PFN_IS_ULONG
+	return vmf_insert_pfn_pud(vmf, pfn, write);
+#else
 	return vmf_insert_pfn_pud(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
+#endif
 #else
 	return VM_FAULT_FALLBACK;
 #endif

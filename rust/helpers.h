@@ -45,6 +45,13 @@ void zxvmo_poll_wait(struct file *file, struct wait_queue_head *wq,
 int zxvmo_shmem_mmap(struct file *shmem, struct file *target,
 		     struct vm_area_struct *vma);
 
+/* A new shmem file of @size bytes whose memory is committed on first touch
+ * (VM_NORESERVE). */
+struct file *zxvmo_shmem_file_setup(const char *name, loff_t size);
+
+/* @file's path (a member of an anonymous union since 6.18). */
+const struct path *zxvmo_file_path(const struct file *file);
+
 /* Pages of @file's page cache: the memory a shmem file has committed. */
 unsigned long zxvmo_file_nrpages(struct file *file);
 

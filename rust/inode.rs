@@ -33,7 +33,7 @@ unsafe impl Sync for FsType {}
 /// `zxvmofs`. It has no owner module: the module's files pin the module,
 /// and the module unmounts the filesystem before it goes.
 static ZXVMOFS: FsType = FsType(UnsafeCell::new(bindings::file_system_type {
-    name: kernel::c_str!("zxvmofs").as_char_ptr(),
+    name: c"zxvmofs".as_ptr().cast(),
     init_fs_context: Some(zxvmofs_init_fs_context),
     kill_sb: Some(bindings::kill_anon_super),
     // SAFETY: All-zero is a valid `file_system_type` for the other fields.
@@ -113,7 +113,7 @@ pub(crate) unsafe fn view(
         let file = bindings::alloc_file_pseudo(
             inode,
             mnt,
-            kernel::c_str!("zxvmo-vmo").as_char_ptr(),
+            c"zxvmo-vmo".as_ptr().cast(),
             (bindings::O_RDWR | bindings::O_LARGEFILE) as _,
             fops,
         );

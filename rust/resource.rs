@@ -427,7 +427,7 @@ impl Drop for Resource {
         revoke::unregister(self.koid);
         let mut next = self.parent.take();
         while let Some(parent) = next {
-            next = parent.into_unique_or_drop().and_then(|mut last| {
+            next = Arc::into_unique_or_drop(parent).and_then(|mut last| {
                 let grandparent = last.parent.take();
                 // Its own `drop` now finds no parent to recurse into.
                 drop(last);

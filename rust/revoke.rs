@@ -194,6 +194,22 @@ fn insert_at<T>(v: &mut KVec<T>, at: usize, item: T) -> Result {
 /// bounds (6.12's `KVec` has no `remove`).
 fn remove_at<T>(v: &mut KVec<T>, at: usize) -> T {
     v.as_mut_slice()[at..].rotate_left(1);
+    take_last(v)
+}
+
+/// Removes and returns the last item of the non-empty `v`.
+#[cfg(zxvmo_kvec_pop)]
+fn take_last<T>(v: &mut KVec<T>) -> T {
+    let Some(item) = v.pop() else {
+        unreachable!("take_last: `v` is not empty")
+    };
+    item
+}
+
+/// Removes and returns the last item of the non-empty `v` (6.12's `KVec`
+/// has no `pop`).
+#[cfg(not(zxvmo_kvec_pop))]
+fn take_last<T>(v: &mut KVec<T>) -> T {
     let last = v.len() - 1;
     // SAFETY: `last` is in bounds; the length is cut to exclude the item
     // read out, so it is owned once, by the return value.

@@ -58,15 +58,9 @@ impl ShmemFile {
         if size > MAX_SIZE {
             return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
         }
-        // SAFETY: The name is a static C string; VM_NORESERVE leaves memory
-        // to be committed (and charged) on first touch.
-        let file = unsafe {
-            ffi_ext::shmem_file_setup(
-                kernel::c_str!("zxvmo").as_char_ptr(),
-                size as _,
-                bindings::VM_NORESERVE as _,
-            )
-        };
+        // SAFETY: The name is a static C string; memory is committed (and
+        // charged) on first touch.
+        let file = unsafe { ffi_ext::zxvmo_shmem_file_setup(c"zxvmo".as_ptr().cast(), size as _) };
         let file = kernel::error::from_err_ptr(file).map_err(|e| vfs_error(e.to_errno().into()))?;
         // The file keeps its own operations; the inode's serve only a later
         // open of its path (`/proc/PID/map_files`), which zxvmo refuses.
@@ -98,7 +92,10 @@ impl ShmemFile {
     ) -> Result<*mut bindings::file> {
         // SAFETY: By the type invariant `file` is valid, so are its inode
         // and mount.
-        unsafe { crate::inode::view((*self.file).f_inode, (*self.file).f_path.mnt, fops, private) }
+        unsafe {
+            let mnt = (*ffi_ext::zxvmo_file_path(self.file)).mnt;
+            crate::inode::view((*self.file).f_inode, mnt, fops, private)
+        }
     }
 
     /// The raw file, for the VMA code that maps it.
@@ -178,7 +175,7 @@ impl ShmemFile {
             return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
         }
         // SAFETY: By the type invariant `file` is valid, so is its path.
-        let r = unsafe { bindings::vfs_truncate(&(*self.file).f_path, size as _) };
+        let r = unsafe { bindings::vfs_truncate(ffi_ext::zxvmo_file_path(self.file), size as _) };
         if r < 0 {
             return Err(vfs_error(r as i64));
         }

@@ -7,19 +7,28 @@
 
 use crate::abi;
 use kernel::prelude::*;
+#[cfg(zxvmo_transmute)]
+use kernel::transmute::{AsBytes, FromBytes};
+#[cfg(not(zxvmo_transmute))]
 use kernel::types::{AsBytes, FromBytes};
 use kernel::uaccess::UserSlice;
 
+/// The `len` bytes of user memory at address `addr` (since 6.17 the
+/// kernel crate takes the address as a `UserPtr`).
+pub(crate) fn user_slice(addr: usize, len: usize) -> UserSlice {
+    #[cfg(zxvmo_user_ptr)]
+    let addr = kernel::uaccess::UserPtr::from_addr(addr);
+    UserSlice::new(addr, len)
+}
+
 /// Reads the `T` that userspace passed at `arg`.
 pub(crate) fn read<T: FromBytes>(arg: usize) -> Result<T> {
-    UserSlice::new(arg, core::mem::size_of::<T>())
-        .reader()
-        .read()
+    user_slice(arg, core::mem::size_of::<T>()).reader().read()
 }
 
 /// Writes `value` to the `T` at userspace address `arg`.
 pub(crate) fn write<T: AsBytes>(arg: usize, value: &T) -> Result {
-    UserSlice::new(arg, core::mem::size_of::<T>())
+    user_slice(arg, core::mem::size_of::<T>())
         .writer()
         .write(value)
 }

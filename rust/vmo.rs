@@ -52,12 +52,11 @@ use crate::inode::VmoInode;
 use crate::resource::{self, Resource};
 use crate::revoke::{self, Grant};
 use crate::shmem::ShmemFile;
-use crate::{abi, ffi_ext, status::zx};
+use crate::{abi, ffi_ext, status::zx, uarg};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, Mutex};
 use kernel::types::Opaque;
-use kernel::uaccess::UserSlice;
 use kernel::{new_condvar, new_mutex};
 
 /// What memory a VMO is made of.
@@ -587,8 +586,8 @@ impl Vmo {
         let mut bounce = KVVec::from_elem(0u8, len.min(RW_CHUNK), GFP_KERNEL_ACCOUNT)
             .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
         // One cursor over the user buffer; only the direction's half is used.
-        let mut reader = UserSlice::new(buffer, len).reader();
-        let mut writer = UserSlice::new(buffer, len).writer();
+        let mut reader = uarg::user_slice(buffer, len).reader();
+        let mut writer = uarg::user_slice(buffer, len).writer();
         let mut done = 0usize;
         while done < len {
             let n = (len - done).min(RW_CHUNK);
@@ -975,7 +974,7 @@ impl PinnedDrop for Vmo {
                 parent.child_gone();
             }
             first = false;
-            next = parent.into_unique_or_drop().and_then(|mut last| {
+            next = Arc::into_unique_or_drop(parent).and_then(|mut last| {
                 // SAFETY: As above, for the parent whose last reference
                 // this is.
                 let grandparent = unsafe { last.as_mut().get_unchecked_mut() }.parent.take();

@@ -39,6 +39,7 @@ mod status;
 mod uarg;
 mod vmo;
 
+#[cfg(not(zxvmo_module_authors))]
 module! {
     type: Zxvmo,
     name: "zxvmo",
@@ -46,6 +47,20 @@ module! {
     description: "Zircon virtual memory objects: paged VMOs and MMIO resources with physical VMOs for capability-safe userspace drivers (/dev/zxvmo)",
     license: "GPL",
 }
+
+#[cfg(zxvmo_module_authors)]
+module! {
+    type: Zxvmo,
+    name: "zxvmo",
+    authors: ["The zxvmo developers"],
+    description: "Zircon virtual memory objects: paged VMOs and MMIO resources with physical VMOs for capability-safe userspace drivers (/dev/zxvmo)",
+    license: "GPL",
+}
+
+/// This module, for file operations' `owner` (`module!` defines it as a
+/// static before 6.19).
+#[cfg(zxvmo_module_metadata)]
+const THIS_MODULE: kernel::ThisModule = <Zxvmo as kernel::ModuleMetadata>::THIS_MODULE;
 
 /// The fault counters in debugfs (`/sys/kernel/debug/zxvmo/`), while the
 /// module is loaded.
@@ -69,7 +84,7 @@ impl FaultCounters {
         // that outlive the directory, which `drop` removes at unload.
         let dir = unsafe {
             ffi_ext::zxvmo_debugfs_counters(
-                c_str!("zxvmo").as_char_ptr(),
+                c"zxvmo".as_ptr().cast(),
                 names.as_ptr(),
                 values.as_ptr(),
                 names.len() as u32,

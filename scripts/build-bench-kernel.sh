@@ -19,6 +19,7 @@ if [ ! -e "$dir/.zxvmo-built" ]; then
 	done
 	[ -d "$dir" ] || cp -a "$plain" "$dir"
 	jobs=$(($(nproc) + 1))
+	zxvmo_toolchain 6.12
 	make -C "$dir" LLVM=1 RUSTC="$KERNEL_RUSTC" HOSTRUSTC="$KERNEL_RUSTC" -j"$jobs" \
 		>"$dir/build.log" 2>&1 || die "benchmark kernel build failed; see $dir/build.log"
 	[ -f "$dir/arch/x86/boot/bzImage" ] || die "no bzImage in $dir"

@@ -30,6 +30,7 @@ tools=$(printf '%s\n' "$src_ver" "$("$KERNEL_RUSTC" --version)" "$(clang --versi
 # The debug options of scripts/kernel.config, which `plain` turns off.
 debug_opts='^CONFIG_(KASAN|UBSAN|PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|DEBUG_KMEMLEAK|FAULT_INJECTION|FAILSLAB|FAIL_PAGE_ALLOC)'
 
+zxvmo_toolchain 6.12
 kmake() { make -C "$1" LLVM=1 RUSTC="$KERNEL_RUSTC" HOSTRUSTC="$KERNEL_RUSTC" "${@:2}"; }
 
 # Writes the config fragment of tree $1 (options the tree's base config

@@ -1,27 +1,45 @@
 #!/usr/bin/env bash
-# Builds zxvmo's debug test kernel from Debian's linux-source-6.12, or reuses
-# the cached build whose key (kernel version, config, toolchain versions)
-# matches. Points $ZXVMO_CACHE/kernel-current at the tree to use.
+# Builds one of zxvmo's debug test kernels, or reuses the cached build whose
+# key (kernel version, config, toolchain versions) matches.
+#
+#   scripts/build-kernel.sh [SERIES]      SERIES: one of $ZXVMO_KERNELS
+#                                         (default: the first, 6.12)
+#
+# 6.12 comes from Debian's linux-source-6.12 package; the newer series from
+# its linux-source .deb in trixie-backports, fetched into the cache and
+# checked against the archive's signed index (scripts/fetch-linux-source.sh).
+# Points $ZXVMO_CACHE/kernel-SERIES (and, for 6.12, kernel-current) at the
+# tree to use. Each series keeps only its newest key.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/config.sh"
 
-tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n1) ||
-	true
-[ -n "$tarball" ] || die "no /usr/src/linux-source-6.12.tar.*: run scripts/setup.sh"
-src_ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+series=${1:-${ZXVMO_KERNELS%% *}}
+zxvmo_series_known "$series" || die "unknown kernel series '$series' (known: $ZXVMO_KERNELS)"
+zxvmo_toolchain "$series"
+mkdir -p "$ZXVMO_CACHE"
+read -r tarball src_ver < <("$here/fetch-linux-source.sh" "$series") ||
+	die "no linux-source-$series: run scripts/setup.sh"
 rustc_ver=$("$KERNEL_RUSTC" --version)
-clang_ver=$(clang --version | head -n1)
+clang_ver=$("clang$ZXVMO_LLVM_SUFFIX" --version | head -n1)
 bindgen_ver=$(bindgen --version)
 vng_ver=$(vng --version 2>&1 | head -n1)
+# (6.12's key is what it was before there were two series: its cached tree
+# stays valid.)
 key=$(printf '%s\n' "$src_ver" "$rustc_ver" "$clang_ver" "$bindgen_ver" "$vng_ver" |
 	cat - "$here/kernel.config" | sha256sum | cut -c1-16)
 dir="$ZXVMO_CACHE/kernel-$src_ver-$key"
-mkdir -p "$ZXVMO_CACHE"
+
+link_tree() {
+	ln -sfn "$dir" "$ZXVMO_CACHE/kernel-$series"
+	[ "$series" != "${ZXVMO_KERNELS%% *}" ] || ln -sfn "$dir" "$ZXVMO_CACHE/kernel-current"
+}
 
 if [ -e "$dir/.zxvmo-built" ]; then
-	ln -sfn "$dir" "$ZXVMO_CACHE/kernel-current"
-	say "test kernel cached: $dir"
+	# (Rewritten each time: older trees lack it, and it is cheap.)
+	zxvmo_toolchain_mk >"$dir/zxvmo-toolchain.mk"
+	link_tree
+	say "test kernel $series cached: $dir"
 	exit 0
 fi
 
@@ -30,9 +48,9 @@ avail_kb=$(df -Pk "$ZXVMO_CACHE" | awk 'NR==2 {print $4}')
 [ "$avail_kb" -gt $((6 * 1024 * 1024)) ] ||
 	die "need 6 GB free under $ZXVMO_CACHE for the test kernel, have $((avail_kb / 1024)) MB"
 
-kmake() { make -C "$dir" LLVM=1 RUSTC="$KERNEL_RUSTC" HOSTRUSTC="$KERNEL_RUSTC" "$@"; }
+kmake() { make -C "$dir" LLVM="$ZXVMO_LLVM" RUSTC="$KERNEL_RUSTC" HOSTRUSTC="$KERNEL_RUSTC" "$@"; }
 
-say "building the test kernel (key $key) in $dir"
+say "building the $series test kernel (key $key) in $dir"
 rm -rf "$dir"
 mkdir -p "$dir"
 say "extracting $tarball"
@@ -77,10 +95,12 @@ $(tail -n 20 "$dir/build.log")"
 grep -qx CONFIG_RUST=y "$dir/.config" || die "CONFIG_RUST lost during the build"
 [ -f "$dir/arch/x86/boot/bzImage" ] || die "no bzImage after the build"
 
+# How a module builds against this tree (the Makefile includes it).
+zxvmo_toolchain_mk >"$dir/zxvmo-toolchain.mk"
 touch "$dir/.zxvmo-built"
-ln -sfn "$dir" "$ZXVMO_CACHE/kernel-current"
-# Older keys are dead weight (4 GB each): keep only the current one.
-for old in "$ZXVMO_CACHE"/kernel-*; do
-	[ "$old" = "$dir" ] || [ "$old" = "$ZXVMO_CACHE/kernel-current" ] || rm -rf "$old"
+link_tree
+# Older keys of this series are dead weight (4 GB each): keep the current.
+for old in "$ZXVMO_CACHE/kernel-$series".*; do
+	[ -L "$old" ] || [ "$old" = "$dir" ] || rm -rf "$old"
 done
-say "test kernel built: $dir"
+say "test kernel $series built: $dir"

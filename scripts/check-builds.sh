@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds zxvmo.ko against every kernel configuration CI knows, each in a
 # scratch copy of the module's sources, and fails on any compiler warning or
-# error: the debug test kernel, a plain (non-debug) build of the same config
-# and Debian's own 6.12 config with Rust (scripts/build-config-trees.sh
-# prepares the last two, cached). Against a tree prepared with
+# error: the debug test kernels (every series in KERNELS), a plain
+# (non-debug) build of the 6.12 config and Debian's own 6.12 config with
+# Rust (scripts/build-config-trees.sh prepares the last two, cached). Against a tree prepared with
 # `modules_prepare` there is no vmlinux, so modpost cannot resolve symbols:
 # its "undefined" lines are the only ones allowed.
 set -euo pipefail
@@ -11,7 +11,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/config.sh"
 
-trees=("debug $(zxvmo_kdir)")
+trees=()
+for series in ${KERNELS:-$ZXVMO_KERNELS}; do
+	kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh"
+	trees+=("debug-$series $kdir")
+done
 while read -r name dir; do trees+=("$name $dir"); done < <("$here/build-config-trees.sh")
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

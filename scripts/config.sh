@@ -16,10 +16,36 @@ export PATH="$CARGO_BIN:$HOME/.local/bin:$PATH"
 say() { printf '\033[1m[zxvmo]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[zxvmo] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
-# The test kernel tree currently selected by the cache key; prints its path.
-# Set by scripts/build-kernel.sh into $ZXVMO_CACHE/kernel-current.
+# The kernel series the VM suite runs on: the LTS Debian ships, and the
+# newest Debian packages (trixie-backports). The first is the default.
+ZXVMO_KERNELS="6.12 7.3"
+zxvmo_series_known() { case " $ZXVMO_KERNELS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# The C toolchain a series builds with: 6.12 with Debian 12's clang (14);
+# 7.3 needs LLVM >= 17 for the kernel and for bindgen's libclang, so it uses
+# Debian 12's clang-19. Sets ZXVMO_LLVM (make's LLVM=) and
+# ZXVMO_LLVM_SUFFIX, and exports LIBCLANG_PATH: bindgen must parse with the
+# libclang of the clang that compiles (it otherwise takes the newest one
+# installed, which rejects the older clang's flags).
+zxvmo_toolchain() {
+	case $1 in
+	6.12) ZXVMO_LLVM=1 ZXVMO_LLVM_SUFFIX= ;;
+	*) ZXVMO_LLVM=-19 ZXVMO_LLVM_SUFFIX=-19 ;;
+	esac
+	LIBCLANG_PATH=$("llvm-config$ZXVMO_LLVM_SUFFIX" --libdir)
+	export LIBCLANG_PATH
+}
+# The same, as a make line for a kernel tree's zxvmo-toolchain.mk, which the
+# Makefile includes so that `make KDIR=<tree>` needs no other arguments
+# (it derives LIBCLANG_PATH from LLVM= itself).
+zxvmo_toolchain_mk() {
+	echo "LLVM := $ZXVMO_LLVM"
+}
+
+# The test kernel tree of a series (default: the first); prints its path.
+# Set by scripts/build-kernel.sh into $ZXVMO_CACHE/kernel-SERIES.
 zxvmo_kdir() {
-	local link="$ZXVMO_CACHE/kernel-current"
+	local link="$ZXVMO_CACHE/kernel-${1:-${ZXVMO_KERNELS%% *}}"
 	[ -e "$link/.zxvmo-built" ] || return 1
 	readlink -f "$link"
 }

@@ -20,6 +20,7 @@ esac
 "$here/setup.sh"
 . "$here/lib-hostile.sh"
 . "$here/lib-build.sh"
+build_modules "$(zxvmo_kdir)"
 out="$repo/out/hostile"
 set +e
 "$here/vm-run.sh" --out "$out" -- tests/vm/hostile.sh "$repo/zxvmo.ko" "$FUZZ" "$STRESS" \

@@ -1,11 +1,12 @@
-# Builds what the VM runs; sourced by scripts/test.sh and scripts/hostile.sh.
+# Builds what the VM runs; sourced by scripts/test.sh, scripts/check.sh and
+# scripts/hostile.sh.
 # shellcheck shell=bash
-# Sets: kdir, TEST_BINS (name path lines of the in-VM Rust test binaries),
-# FUZZ and STRESS (release tools).
+# Sets: TEST_BINS (name path lines of the in-VM Rust test binaries), FUZZ and
+# STRESS (release tools); builds the zxvmo tool and Zircon's C library.
+# Defines build_modules KDIR: zxvmo.ko and the tests' helper modules against
+# one kernel tree, and signed copies for the lockdown boot.
 
 export CARGO_TARGET_DIR="$repo/userspace/target"
-kdir=$(zxvmo_kdir) || die "no test kernel: run scripts/setup.sh"
-make -s -C "$repo" KDIR="$kdir" modules || die "building zxvmo.ko failed"
 TEST_BINS=$(cd "$repo/tests/vmtests" && cargo test -q --release --no-run --message-format=json |
 	python3 -c 'import json,sys
 for l in sys.stdin:
@@ -16,6 +17,29 @@ for l in sys.stdin:
 (cd "$repo/tests/vmtests" && cargo build -q --release --bins) || die "building the VM tools failed"
 # The inspection tool, which tests/vmtests/tests/inspect.rs runs.
 (cd "$repo/userspace" && cargo build -q --release -p zxvmo-tool) || die "building the zxvmo tool failed"
+# Zircon's C API library, which tests/vm/installed.sh installs.
+make -s -C "$repo" lib || die "building libzxvmo_zircon failed"
 FUZZ="$CARGO_TARGET_DIR/release/zxvmo-fuzz"
 STRESS="$CARGO_TARGET_DIR/release/zxvmo-stress"
 test_bin() { awk -v n="$1" '$1 == n { print $2 }' <<<"$TEST_BINS"; }
+
+# build_modules KDIR: zxvmo.ko, the self-test module and the claim probe,
+# built in place against KDIR (Kbuild rebuilds what another kernel left),
+# and out/*-signed.ko: copies signed with KDIR's own build key, as lockdown
+# loads only signed modules.
+build_modules() {
+	local kdir=$1 ko signed
+	make -s -C "$repo" KDIR="$kdir" modules || die "building zxvmo.ko against $kdir failed"
+	make -s -C "$repo" KDIR="$kdir" M="$repo/tests/selftest-warn" modules ||
+		die "building the self-test module failed"
+	# The stand-in for a kernel driver that tests/vmtests/tests/claims.rs loads.
+	make -s -C "$repo" KDIR="$kdir" M="$repo/tests/claim-probe" modules ||
+		die "building the claim-probe module failed"
+	mkdir -p "$repo/out"
+	for ko in zxvmo.ko tests/selftest-warn/zxvmo_selftest_warn.ko; do
+		signed="$repo/out/$(basename "$ko" .ko)-signed.ko"
+		cp "$repo/$ko" "$signed"
+		"$kdir/scripts/sign-file" sha512 "$kdir/certs/signing_key.pem" \
+			"$kdir/certs/signing_key.x509" "$signed" || die "signing $ko failed"
+	done
+}

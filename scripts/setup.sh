@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what zxvmo needs and builds (or reuses) the cached test kernel.
+# Installs what zxvmo needs and builds (or reuses) the cached test kernels
+# (KERNELS="6.12 7.3" by default; KERNELS=6.12 builds one).
 # Idempotent: when everything is in place it only checks, in seconds.
 #
 # It respects the machine it runs on:
@@ -29,8 +30,11 @@ touch "$record"
 remember() { grep -qxF "$1" "$record" || echo "$1" >>"$record"; }
 
 # Debian packages the kernel build and the VM need (QEMU: see below).
+# clang-19 builds the newer test kernel (7.3 needs LLVM >= 17); curl, gpgv
+# and the archive keyring fetch and check its source (fetch-linux-source.sh).
 apt_pkgs=(
 	linux-source-6.12 rustc-web rust-web-src clang lld llvm libclang-dev
+	clang-19 lld-19 llvm-19 libclang1-19 curl gpgv debian-archive-keyring
 	flex bison bc cpio kmod libelf-dev libssl-dev udev busybox-static python3-pip
 	dkms
 )
@@ -80,5 +84,9 @@ if ! vng --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then
 	remember "pip virtme-ng"
 fi
 
-"$here/build-kernel.sh"
-say "setup complete: test kernel at $(zxvmo_kdir)"
+# The test kernels: every series in KERNELS (default: all of them).
+for series in ${KERNELS:-$ZXVMO_KERNELS}; do
+	zxvmo_series_known "$series" || die "KERNELS: unknown kernel series '$series' (known: $ZXVMO_KERNELS)"
+	"$here/build-kernel.sh" "$series"
+done
+say "setup complete: test kernels $(for s in ${KERNELS:-$ZXVMO_KERNELS}; do printf '%s ' "$(zxvmo_kdir "$s")"; done)"

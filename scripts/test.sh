@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # README's test command: does the set-up it needs, then runs every check.
+#   KERNELS="6.12 7.3" scripts/test.sh       (make test [KERNELS=6.12])
 #   1. host: rustfmt, clippy and `cargo test` of the userspace workspace,
-#      the set-up checks, and zxvmo.ko built against the debug, plain and
-#      Debian kernel configs (scripts/check-builds.sh);
-#   2. zxvmo.ko, the self-test module and the in-VM tests built;
-#   3. VM boot 1: the suite (tests/vm/suite.sh with the Rust VM tests) and
-#      a short hostile run (fuzz, fault injection, races, privilege);
-#   4. VM boot 2, with lockdown=integrity: the lockdown tests, then the
+#      the set-up and install checks, and zxvmo.ko built against every
+#      kernel configuration (scripts/check-builds.sh);
+#   2. the in-VM tests, the zxvmo tool and Zircon's C library built;
+#   then for each kernel in KERNELS (default: every test kernel):
+#   3. zxvmo.ko, the self-test module and the claim probe built against it;
+#   4. VM boot 1: the suite (tests/vm/suite.sh with the Rust VM tests), the
+#      installed module and C API (tests/vm/installed.sh) and a short
+#      hostile run (fuzz, fault injection, races, privilege);
+#   5. VM boot 2, with lockdown=integrity: the lockdown tests, then the
 #      harness self-test (a module that WARNs must fail the run, quoted).
-# Ends with one summary line; exits non-zero when anything failed.
+# Ends with one summary line per kernel and one verdict; exits non-zero
+# when anything failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/config.sh"
 cd "$repo"
 start=$(date +%s)
+KERNELS=${KERNELS:-$ZXVMO_KERNELS}
+export KERNELS
+for series in $KERNELS; do
+	zxvmo_series_known "$series" || die "KERNELS: unknown kernel series '$series' (known: $ZXVMO_KERNELS)"
+done
 results=()
 step() { say "== $*"; }
 record() { results+=("$1"); }
@@ -32,85 +42,86 @@ tests/host/setup-respects-the-machine.sh || die "set-up would not respect the ma
 tests/host/install-tree.sh || die "make install/uninstall or the DKMS kernel check failed"
 record "host checks: ok"
 
-step "zxvmo.ko against every kernel configuration (debug, plain, Debian's)"
+step "zxvmo.ko against every kernel configuration (debug $KERNELS, plain, Debian's)"
 if "$here/check-builds.sh"; then
-	record "module builds (debug, plain, debian configs): ok"
+	record "module builds (debug $KERNELS, plain, debian configs): ok"
 else
 	record "module builds: FAILED (see above)"
 fi
 
-step "build zxvmo.ko, the self-test module and the in-VM tests"
+step "build the in-VM tests, the zxvmo tool and Zircon's C library"
 . "$here/lib-build.sh"
 . "$here/lib-hostile.sh"
-make -s -C "$kdir" M="$repo/tests/selftest-warn" LLVM=1 RUSTC="$KERNEL_RUSTC" \
-	HOSTRUSTC="$KERNEL_RUSTC" modules || die "building the self-test module failed"
-# The stand-in for a kernel driver that tests/vmtests/tests/claims.rs loads.
-make -s -C "$kdir" M="$repo/tests/claim-probe" LLVM=1 RUSTC="$KERNEL_RUSTC" \
-	HOSTRUSTC="$KERNEL_RUSTC" modules || die "building the claim-probe module failed"
-# Under lockdown only signed modules load: sign copies with the test
-# kernel's own build key.
-mkdir -p out
-for ko in zxvmo.ko tests/selftest-warn/zxvmo_selftest_warn.ko; do
-	signed="out/$(basename "$ko" .ko)-signed.ko"
-	cp "$ko" "$signed"
-	"$kdir/scripts/sign-file" sha512 "$kdir/certs/signing_key.pem" \
-		"$kdir/certs/signing_key.x509" "$signed" || die "signing $ko failed"
-done
 suite_bins=$(awk '$1 != "lockdown" { print $2 }' <<<"$TEST_BINS")
-
-step "VM boot 1: the suite, then a short hostile run"
-set +e
-# shellcheck disable=SC2086 # one path per word
 # The binaries go in a file: the guest's command rides on the kernel
 # command line, which holds only 2 KiB.
+# shellcheck disable=SC2086 # one path per word
 printf '%s\n' $suite_bins >"$repo/out/suite-bins.txt"
-"$here/vm-run.sh" --out "$repo/out/ci" -- tests/vm/ci.sh "$repo/zxvmo.ko" "$FUZZ" "$STRESS" \
-	"$(test_bin faults)" "$(test_bin privilege)" -- "@$repo/out/suite-bins.txt"
-rc=$?
-set -e
-if [ "$rc" -eq 0 ]; then
-	record "VM suite: ok"
-else
-	record "VM suite: FAILED (harness exit $rc; see above, logs in out/ci)"
-fi
-if hostile_table "$repo/out/ci" short "$rc"; then
-	record "VM hostile (short): ok"
-else
-	record "VM hostile (short): FAILED (logs in out/ci)"
-fi
-# What the guest wrote through ivshmem's BAR2 must be in the host's file.
-if python3 - "$repo/out/ci/ivshmem.bin" <<'PY'; then
+
+# vm_runs SERIES: steps 3 to 5 on one kernel; records its results.
+vm_runs() {
+	local series=$1 kdir out rc selftest findings t0
+	t0=$(date +%s)
+	kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh"
+	out="$repo/out/$series"
+	step "$series: build zxvmo.ko, the self-test module and the claim probe"
+	build_modules "$kdir"
+
+	step "$series: VM boot 1: the suite, the installed module and C API, a short hostile run"
+	set +e
+	KDIR="$kdir" "$here/vm-run.sh" --out "$out/ci" -- tests/vm/ci.sh "$repo/zxvmo.ko" "$kdir" \
+		"$FUZZ" "$STRESS" "$(test_bin faults)" "$(test_bin privilege)" -- "@$repo/out/suite-bins.txt"
+	rc=$?
+	set -e
+	if [ "$rc" -eq 0 ]; then
+		record "$series: VM suite and installed module: ok"
+	else
+		record "$series: VM suite: FAILED (harness exit $rc; see above, logs in out/$series/ci)"
+	fi
+	if hostile_table "$out/ci" "short, $series" "$rc"; then
+		record "$series: VM hostile (short): ok"
+	else
+		record "$series: VM hostile (short): FAILED (logs in out/$series/ci)"
+	fi
+	# What the guest wrote through ivshmem's BAR2 must be in the host's file.
+	if python3 - "$out/ci/ivshmem.bin" <<'PY'; then
 import sys
 data = open(sys.argv[1], "rb").read()
 want = bytes((i * 31 + 0x5a) % 256 for i in range(64 * 1024))
 sys.exit(0 if data[3 << 20:(3 << 20) + len(want)] == want else 1)
 PY
-	record "host side of ivshmem: ok (the guest's BAR2 pattern is in the backing file)"
-else
-	record "host side of ivshmem: FAILED (the guest's pattern is not in out/ci/ivshmem.bin)"
-fi
+		record "$series: host side of ivshmem: ok (the guest's BAR2 pattern is in the backing file)"
+	else
+		record "$series: host side of ivshmem: FAILED (the guest's pattern is not in out/$series/ci/ivshmem.bin)"
+	fi
 
-step "VM boot 2 (lockdown=integrity): lockdown tests, then the harness self-test"
-set +e
-selftest=$("$here/vm-run.sh" --lockdown --out "$repo/out/lockdown" -- tests/vm/lockdown.sh \
-	out/zxvmo-signed.ko "$(test_bin lockdown)" out/zxvmo_selftest_warn-signed.ko 2>&1)
-rc=$?
-set -e
-echo "$selftest" | tail -n 12
-if [ -f out/lockdown/lockdown.ok ]; then
-	record "VM lockdown: ok (even root is refused the root resource)"
-else
-	record "VM lockdown: FAILED (logs in out/lockdown)"
-fi
-# The run must fail (100) on exactly one finding: the self-test's WARN.
-findings=$(grep -c "finding: " <<<"$selftest" || true)
-if [ "$rc" -eq 100 ] && [ "$findings" = 1 ] &&
-	grep -q "finding: .*WARNING:.*zxvmo_selftest_warn" <<<"$selftest" &&
-	grep -q "| .*zxvmo harness self-test: this warning must fail the run" <<<"$selftest"; then
-	record "harness self-test: ok (the WARN was caught and quoted)"
-else
-	record "harness self-test: FAILED (harness exit $rc, $findings findings; it must catch and quote the one WARN)"
-fi
+	step "$series: VM boot 2 (lockdown=integrity): lockdown tests, then the harness self-test"
+	set +e
+	selftest=$(KDIR="$kdir" "$here/vm-run.sh" --lockdown --out "$out/lockdown" -- tests/vm/lockdown.sh \
+		out/zxvmo-signed.ko "$(test_bin lockdown)" out/zxvmo_selftest_warn-signed.ko 2>&1)
+	rc=$?
+	set -e
+	echo "$selftest" | tail -n 12
+	if [ -f "$out/lockdown/lockdown.ok" ]; then
+		record "$series: VM lockdown: ok (even root is refused the root resource)"
+	else
+		record "$series: VM lockdown: FAILED (logs in out/$series/lockdown)"
+	fi
+	# The run must fail (100) on exactly one finding: the self-test's WARN.
+	findings=$(grep -c "finding: " <<<"$selftest" || true)
+	if [ "$rc" -eq 100 ] && [ "$findings" = 1 ] &&
+		grep -q "finding: .*WARNING:.*zxvmo_selftest_warn" <<<"$selftest" &&
+		grep -q "| .*zxvmo harness self-test: this warning must fail the run" <<<"$selftest"; then
+		record "$series: harness self-test: ok (the WARN was caught and quoted)"
+	else
+		record "$series: harness self-test: FAILED (harness exit $rc, $findings findings; it must catch and quote the one WARN)"
+	fi
+	record "$series: $(($(date +%s) - t0))s on kernel $(basename "$kdir")"
+}
+
+for series in $KERNELS; do
+	vm_runs "$series"
+done
 
 secs=$(($(date +%s) - start))
 say "== summary"
@@ -120,8 +131,8 @@ for r in "${results[@]}"; do
 	case $r in *FAILED*) failed=1 ;; esac
 done
 if [ "$failed" = 0 ]; then
-	echo "zxvmo test: PASS (${#results[@]} groups, ${secs}s)"
+	echo "zxvmo test: PASS (kernels $KERNELS; ${#results[@]} results, ${secs}s)"
 else
-	echo "zxvmo test: FAIL (${secs}s)"
+	echo "zxvmo test: FAIL (kernels $KERNELS; ${secs}s)"
 	exit 1
 fi

@@ -10,7 +10,8 @@ repo=$(cd "$here/../.." && pwd)
 kdir=$(zxvmo_kdir) || die "no test kernel: run scripts/setup.sh"
 kver=$(cat "$kdir/include/config/kernel.release")
 stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
+bins=$(mktemp -d)
+trap 'rm -rf "$stage" "$bins"' EXIT
 fails=0
 check() { if eval "$2"; then echo "ok   - $1"; else echo "not ok - $1"; fails=$((fails + 1)); fi; }
 
@@ -18,13 +19,27 @@ make -s -C "$repo" KDIR="$kdir" DESTDIR="$stage" install >/dev/null
 expected="./lib/modules/$kver/updates/zxvmo.ko 644
 ./lib/udev/rules.d/99-zxvmo.rules 644
 ./usr/include/zxvmo.h 644
+./usr/include/zxvmo/zircon.h 644
+./usr/lib/libzxvmo_zircon.a 644
+./usr/lib/libzxvmo_zircon.so 755
+./usr/lib/pkgconfig/zxvmo-zircon.pc 644
 ./usr/lib/sysusers.d/zxvmo.conf 644"
 got=$(cd "$stage" && find . -type f -printf '%p %m\n' | sort)
-check "make install DESTDIR stages the module, udev rule, sysusers entry and header" '[ "$got" = "$expected" ]' ||
+check "make install DESTDIR stages the module, udev rule, sysusers entry, headers, C library and .pc" '[ "$got" = "$expected" ]' ||
 	printf '%s\n' "$got" >&2
 check "the udev rule gives /dev/zxvmo to group zxvmo, mode 0660" \
 	'grep -q "KERNEL==\"zxvmo\".*GROUP=\"zxvmo\", MODE=\"0660\"" "$stage/lib/udev/rules.d/99-zxvmo.rules"'
 check "the staged module is this build's" 'cmp -s "$repo/zxvmo.ko" "$stage/lib/modules/$kver/updates/zxvmo.ko"'
+# Zircon's C API as a C program finds it: through pkg-config, both ways.
+pc() { PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$stage/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$stage" pkg-config "$@" zxvmo-zircon; }
+check "pkg-config zxvmo-zircon gives the staged include and library flags" \
+	'[ "$(echo $(pc --cflags))" = "-I$stage/usr/include" ] && [ "$(echo $(pc --libs))" = "-L$stage/usr/lib -lzxvmo_zircon" ]'
+check "tests/c/zircon-api.c builds against the shared library with the system cc" \
+	'cc -Wall -Werror -o "$bins/zircon-api" "$repo/tests/c/zircon-api.c" $(pc --cflags --libs)'
+check "... and links statically" \
+	'cc -Wall -Werror -o "$bins/zircon-api-static" "$repo/tests/c/zircon-api.c" $(pc --cflags) "$stage/usr/lib/libzxvmo_zircon.a" -lpthread -ldl -lm'
+check "... and as C++" \
+	'printf "#include <zxvmo/zircon.h>\nint main() { zx_handle_t h; return zx_vmo_create(4096, 0, &h) == ZX_OK; }\n" | c++ -x c++ -Wall -Werror -o /dev/null - $(pc --cflags --libs)'
 make -s -C "$repo" KDIR="$kdir" DESTDIR="$stage" uninstall >/dev/null
 check "make uninstall DESTDIR removes every file" '[ -z "$(find "$stage" -type f)" ]'
 
@@ -42,7 +57,7 @@ if command -v dkms >/dev/null; then
 	dkms_build() { dkms build zxvmo/1.2.0 -k "$1" --kernelsourcedir "$2" --dkmstree "$stage/dkms" --sourcetree "$stage/src" 2>&1; }
 	log=$(dkms_build "$kver" "$kdir") && rc=0 || rc=$?
 	check "dkms build against the test kernel's tree builds zxvmo.ko" \
-		'[ "$rc" -eq 0 ] && [ -f "$stage/dkms/zxvmo/1.2.0/$kver/x86_64/module/zxvmo.ko" ]' || tail -n 20 <<<"$log" >&2
+		'[ "$rc" -eq 0 ] && [ -f "$stage/dkms/zxvmo/1.2.0/$kver/x86_64/module/zxvmo.ko" ]' || { echo "$log" | tail -n 20 >&2; }
 	norust=$stage/norust
 	mkdir -p "$norust/include/config"
 	echo '# CONFIG_RUST is not set' >"$norust/.config"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # zxvmo's in-VM suite: runs as root on the test kernel under scripts/vm-run.sh.
 #   tests/vm/suite.sh KO TESTBIN...
+#   tests/vm/suite.sh KO @LISTFILE      (the binaries, one per line)
 # Loads the module KO, checks what a shell sees of it, runs each Rust test
 # binary (each a libtest binary from tests/vmtests) against the loaded
 # module, then unloads it and cycles it. Prints one line per check and
@@ -8,6 +9,10 @@
 set -u
 ko=$1
 shift
+if [ $# -eq 1 ] && [ "${1#@}" != "$1" ]; then
+	mapfile -t bins <"${1#@}"
+	set -- "${bins[@]}"
+fi
 failed=0
 passed=0
 ok() { echo "ok   - $*"; passed=$((passed + 1)); }

@@ -733,13 +733,20 @@ fn chain<T>(what: &str, n: usize, first: impl Fn() -> T, make: impl Fn(&T) -> T)
     }
 }
 
-const DEPTH: usize = 10_000;
+/// How deep the chains go: 10,000 (`make test`), or `ZXVMO_CHAIN_DEPTH`
+/// (`make check` uses 1,000 to keep the edit-test loop short).
+fn depth() -> usize {
+    std::env::var("ZXVMO_CHAIN_DEPTH")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(10_000)
+}
 
 #[test]
 fn slice_chains_10000_deep_tear_down_in_every_order() {
     require_vm();
     let root = || Vmo::create_with_opts(VmoOptions::NON_RESIZABLE, PAGE as u64).unwrap();
-    chain("slices", DEPTH, root, |v| {
+    chain("slices", depth(), root, |v| {
         v.create_child(VmoChildOptions::SLICE, 0, PAGE as u64)
             .unwrap()
     });
@@ -753,7 +760,7 @@ fn snapshot_chains_10000_deep_tear_down_in_every_order() {
         v.write(b"x", 0).unwrap();
         v
     };
-    chain("snapshots", DEPTH, root, |v| {
+    chain("snapshots", depth(), root, |v| {
         v.create_child(VmoChildOptions::SNAPSHOT, 0, PAGE as u64)
             .unwrap()
     });
@@ -764,7 +771,7 @@ fn resource_and_physical_slice_chains_10000_deep_tear_down_in_every_order() {
     require_vm();
     let bar = edu_bar0();
     let top = || bar_resource(&bar, ResourceFlags::EXCLUSIVE, "chain");
-    chain("resources", DEPTH, top, |r| {
+    chain("resources", depth(), top, |r| {
         Resource::create(
             r,
             ResourceKind::Mmio,
@@ -778,7 +785,7 @@ fn resource_and_physical_slice_chains_10000_deep_tear_down_in_every_order() {
     assert!(!iomem_has("zxvmo:chain"), "the claim outlived its chain");
     let res = bar_resource(&bar, ResourceFlags::empty(), "phys-chain");
     let phys = || Vmo::create_physical(&res, bar.base, PAGE).unwrap();
-    chain("physical slices", DEPTH, phys, |v| {
+    chain("physical slices", depth(), phys, |v| {
         v.create_child(VmoChildOptions::SLICE, 0, PAGE as u64)
             .unwrap()
     });

@@ -8,6 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* C11 and C++11 spell it differently. */
+#ifdef __cplusplus
+#define ZXVMO_STATIC_ASSERT static_assert
+#else
+#define ZXVMO_STATIC_ASSERT _Static_assert
+#endif
+
 #define ZX_OK 0
 #define ZX_ERR_INTERNAL (-1)
 #define ZX_ERR_NOT_SUPPORTED (-2)
@@ -112,9 +119,9 @@ struct zxvmo_version {
 	uint32_t major;
 	uint32_t minor;
 };
-_Static_assert(sizeof(struct zxvmo_version) == 8, "zxvmo ABI: struct zxvmo_version size");
-_Static_assert(offsetof(struct zxvmo_version, major) == 0, "zxvmo ABI: zxvmo_version.major");
-_Static_assert(offsetof(struct zxvmo_version, minor) == 4, "zxvmo ABI: zxvmo_version.minor");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_version) == 8, "zxvmo ABI: struct zxvmo_version size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_version, major) == 0, "zxvmo ABI: zxvmo_version.major");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_version, minor) == 4, "zxvmo ABI: zxvmo_version.minor");
 
 struct zxvmo_resource_create {
 	uint32_t kind;
@@ -123,40 +130,40 @@ struct zxvmo_resource_create {
 	uint64_t size;
 	char name[32];
 };
-_Static_assert(sizeof(struct zxvmo_resource_create) == 56, "zxvmo ABI: struct zxvmo_resource_create size");
-_Static_assert(offsetof(struct zxvmo_resource_create, kind) == 0, "zxvmo ABI: zxvmo_resource_create.kind");
-_Static_assert(offsetof(struct zxvmo_resource_create, flags) == 4, "zxvmo ABI: zxvmo_resource_create.flags");
-_Static_assert(offsetof(struct zxvmo_resource_create, base) == 8, "zxvmo ABI: zxvmo_resource_create.base");
-_Static_assert(offsetof(struct zxvmo_resource_create, size) == 16, "zxvmo ABI: zxvmo_resource_create.size");
-_Static_assert(offsetof(struct zxvmo_resource_create, name) == 24, "zxvmo ABI: zxvmo_resource_create.name");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_resource_create) == 56, "zxvmo ABI: struct zxvmo_resource_create size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_resource_create, kind) == 0, "zxvmo ABI: zxvmo_resource_create.kind");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_resource_create, flags) == 4, "zxvmo ABI: zxvmo_resource_create.flags");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_resource_create, base) == 8, "zxvmo ABI: zxvmo_resource_create.base");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_resource_create, size) == 16, "zxvmo ABI: zxvmo_resource_create.size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_resource_create, name) == 24, "zxvmo ABI: zxvmo_resource_create.name");
 
 struct zxvmo_vmo_create {
 	uint64_t size;
 	uint32_t options;
 	uint32_t reserved;
 };
-_Static_assert(sizeof(struct zxvmo_vmo_create) == 16, "zxvmo ABI: struct zxvmo_vmo_create size");
-_Static_assert(offsetof(struct zxvmo_vmo_create, size) == 0, "zxvmo ABI: zxvmo_vmo_create.size");
-_Static_assert(offsetof(struct zxvmo_vmo_create, options) == 8, "zxvmo ABI: zxvmo_vmo_create.options");
-_Static_assert(offsetof(struct zxvmo_vmo_create, reserved) == 12, "zxvmo ABI: zxvmo_vmo_create.reserved");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_vmo_create) == 16, "zxvmo ABI: struct zxvmo_vmo_create size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_create, size) == 0, "zxvmo ABI: zxvmo_vmo_create.size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_create, options) == 8, "zxvmo ABI: zxvmo_vmo_create.options");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_create, reserved) == 12, "zxvmo ABI: zxvmo_vmo_create.reserved");
 
 struct zxvmo_vmo_create_physical {
 	uint64_t paddr;
 	uint64_t size;
 };
-_Static_assert(sizeof(struct zxvmo_vmo_create_physical) == 16, "zxvmo ABI: struct zxvmo_vmo_create_physical size");
-_Static_assert(offsetof(struct zxvmo_vmo_create_physical, paddr) == 0, "zxvmo ABI: zxvmo_vmo_create_physical.paddr");
-_Static_assert(offsetof(struct zxvmo_vmo_create_physical, size) == 8, "zxvmo ABI: zxvmo_vmo_create_physical.size");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_vmo_create_physical) == 16, "zxvmo ABI: struct zxvmo_vmo_create_physical size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_create_physical, paddr) == 0, "zxvmo ABI: zxvmo_vmo_create_physical.paddr");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_create_physical, size) == 8, "zxvmo ABI: zxvmo_vmo_create_physical.size");
 
 struct zxvmo_vmo_rw {
 	uint64_t offset;
 	uint64_t buffer;
 	uint64_t len;
 };
-_Static_assert(sizeof(struct zxvmo_vmo_rw) == 24, "zxvmo ABI: struct zxvmo_vmo_rw size");
-_Static_assert(offsetof(struct zxvmo_vmo_rw, offset) == 0, "zxvmo ABI: zxvmo_vmo_rw.offset");
-_Static_assert(offsetof(struct zxvmo_vmo_rw, buffer) == 8, "zxvmo ABI: zxvmo_vmo_rw.buffer");
-_Static_assert(offsetof(struct zxvmo_vmo_rw, len) == 16, "zxvmo ABI: zxvmo_vmo_rw.len");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_vmo_rw) == 24, "zxvmo ABI: struct zxvmo_vmo_rw size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_rw, offset) == 0, "zxvmo ABI: zxvmo_vmo_rw.offset");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_rw, buffer) == 8, "zxvmo ABI: zxvmo_vmo_rw.buffer");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_rw, len) == 16, "zxvmo ABI: zxvmo_vmo_rw.len");
 
 struct zxvmo_property {
 	uint32_t property;
@@ -164,11 +171,11 @@ struct zxvmo_property {
 	uint64_t value;
 	uint64_t len;
 };
-_Static_assert(sizeof(struct zxvmo_property) == 24, "zxvmo ABI: struct zxvmo_property size");
-_Static_assert(offsetof(struct zxvmo_property, property) == 0, "zxvmo ABI: zxvmo_property.property");
-_Static_assert(offsetof(struct zxvmo_property, reserved) == 4, "zxvmo ABI: zxvmo_property.reserved");
-_Static_assert(offsetof(struct zxvmo_property, value) == 8, "zxvmo ABI: zxvmo_property.value");
-_Static_assert(offsetof(struct zxvmo_property, len) == 16, "zxvmo ABI: zxvmo_property.len");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_property) == 24, "zxvmo ABI: struct zxvmo_property size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_property, property) == 0, "zxvmo ABI: zxvmo_property.property");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_property, reserved) == 4, "zxvmo ABI: zxvmo_property.reserved");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_property, value) == 8, "zxvmo ABI: zxvmo_property.value");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_property, len) == 16, "zxvmo ABI: zxvmo_property.len");
 
 struct zxvmo_vmo_create_child {
 	uint32_t options;
@@ -176,21 +183,21 @@ struct zxvmo_vmo_create_child {
 	uint64_t offset;
 	uint64_t size;
 };
-_Static_assert(sizeof(struct zxvmo_vmo_create_child) == 24, "zxvmo ABI: struct zxvmo_vmo_create_child size");
-_Static_assert(offsetof(struct zxvmo_vmo_create_child, options) == 0, "zxvmo ABI: zxvmo_vmo_create_child.options");
-_Static_assert(offsetof(struct zxvmo_vmo_create_child, reserved) == 4, "zxvmo ABI: zxvmo_vmo_create_child.reserved");
-_Static_assert(offsetof(struct zxvmo_vmo_create_child, offset) == 8, "zxvmo ABI: zxvmo_vmo_create_child.offset");
-_Static_assert(offsetof(struct zxvmo_vmo_create_child, size) == 16, "zxvmo ABI: zxvmo_vmo_create_child.size");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_vmo_create_child) == 24, "zxvmo ABI: struct zxvmo_vmo_create_child size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_create_child, options) == 0, "zxvmo ABI: zxvmo_vmo_create_child.options");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_create_child, reserved) == 4, "zxvmo ABI: zxvmo_vmo_create_child.reserved");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_create_child, offset) == 8, "zxvmo ABI: zxvmo_vmo_create_child.offset");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_create_child, size) == 16, "zxvmo ABI: zxvmo_vmo_create_child.size");
 
 struct zxvmo_wait_one {
 	uint32_t signals;
 	uint32_t observed;
 	int64_t deadline;
 };
-_Static_assert(sizeof(struct zxvmo_wait_one) == 16, "zxvmo ABI: struct zxvmo_wait_one size");
-_Static_assert(offsetof(struct zxvmo_wait_one, signals) == 0, "zxvmo ABI: zxvmo_wait_one.signals");
-_Static_assert(offsetof(struct zxvmo_wait_one, observed) == 4, "zxvmo ABI: zxvmo_wait_one.observed");
-_Static_assert(offsetof(struct zxvmo_wait_one, deadline) == 8, "zxvmo ABI: zxvmo_wait_one.deadline");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_wait_one) == 16, "zxvmo ABI: struct zxvmo_wait_one size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_wait_one, signals) == 0, "zxvmo ABI: zxvmo_wait_one.signals");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_wait_one, observed) == 4, "zxvmo ABI: zxvmo_wait_one.observed");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_wait_one, deadline) == 8, "zxvmo ABI: zxvmo_wait_one.deadline");
 
 struct zxvmo_vmo_op_range {
 	uint32_t op;
@@ -198,11 +205,11 @@ struct zxvmo_vmo_op_range {
 	uint64_t offset;
 	uint64_t size;
 };
-_Static_assert(sizeof(struct zxvmo_vmo_op_range) == 24, "zxvmo ABI: struct zxvmo_vmo_op_range size");
-_Static_assert(offsetof(struct zxvmo_vmo_op_range, op) == 0, "zxvmo ABI: zxvmo_vmo_op_range.op");
-_Static_assert(offsetof(struct zxvmo_vmo_op_range, reserved) == 4, "zxvmo ABI: zxvmo_vmo_op_range.reserved");
-_Static_assert(offsetof(struct zxvmo_vmo_op_range, offset) == 8, "zxvmo ABI: zxvmo_vmo_op_range.offset");
-_Static_assert(offsetof(struct zxvmo_vmo_op_range, size) == 16, "zxvmo ABI: zxvmo_vmo_op_range.size");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_vmo_op_range) == 24, "zxvmo ABI: struct zxvmo_vmo_op_range size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_op_range, op) == 0, "zxvmo ABI: zxvmo_vmo_op_range.op");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_op_range, reserved) == 4, "zxvmo ABI: zxvmo_vmo_op_range.reserved");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_op_range, offset) == 8, "zxvmo ABI: zxvmo_vmo_op_range.offset");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_vmo_op_range, size) == 16, "zxvmo ABI: zxvmo_vmo_op_range.size");
 
 struct zxvmo_info {
 	uint64_t koid;
@@ -218,18 +225,18 @@ struct zxvmo_info {
 	uint32_t cache_policy;
 	char name[32];
 };
-_Static_assert(sizeof(struct zxvmo_info) == 104, "zxvmo ABI: struct zxvmo_info size");
-_Static_assert(offsetof(struct zxvmo_info, koid) == 0, "zxvmo ABI: zxvmo_info.koid");
-_Static_assert(offsetof(struct zxvmo_info, parent_koid) == 8, "zxvmo ABI: zxvmo_info.parent_koid");
-_Static_assert(offsetof(struct zxvmo_info, obj_type) == 16, "zxvmo ABI: zxvmo_info.obj_type");
-_Static_assert(offsetof(struct zxvmo_info, rights) == 20, "zxvmo ABI: zxvmo_info.rights");
-_Static_assert(offsetof(struct zxvmo_info, size) == 24, "zxvmo ABI: zxvmo_info.size");
-_Static_assert(offsetof(struct zxvmo_info, content_size) == 32, "zxvmo ABI: zxvmo_info.content_size");
-_Static_assert(offsetof(struct zxvmo_info, num_children) == 40, "zxvmo ABI: zxvmo_info.num_children");
-_Static_assert(offsetof(struct zxvmo_info, num_mappings) == 48, "zxvmo ABI: zxvmo_info.num_mappings");
-_Static_assert(offsetof(struct zxvmo_info, committed_bytes) == 56, "zxvmo ABI: zxvmo_info.committed_bytes");
-_Static_assert(offsetof(struct zxvmo_info, flags) == 64, "zxvmo ABI: zxvmo_info.flags");
-_Static_assert(offsetof(struct zxvmo_info, cache_policy) == 68, "zxvmo ABI: zxvmo_info.cache_policy");
-_Static_assert(offsetof(struct zxvmo_info, name) == 72, "zxvmo ABI: zxvmo_info.name");
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_info) == 104, "zxvmo ABI: struct zxvmo_info size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, koid) == 0, "zxvmo ABI: zxvmo_info.koid");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, parent_koid) == 8, "zxvmo ABI: zxvmo_info.parent_koid");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, obj_type) == 16, "zxvmo ABI: zxvmo_info.obj_type");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, rights) == 20, "zxvmo ABI: zxvmo_info.rights");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, size) == 24, "zxvmo ABI: zxvmo_info.size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, content_size) == 32, "zxvmo ABI: zxvmo_info.content_size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, num_children) == 40, "zxvmo ABI: zxvmo_info.num_children");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, num_mappings) == 48, "zxvmo ABI: zxvmo_info.num_mappings");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, committed_bytes) == 56, "zxvmo ABI: zxvmo_info.committed_bytes");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, flags) == 64, "zxvmo ABI: zxvmo_info.flags");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, cache_policy) == 68, "zxvmo ABI: zxvmo_info.cache_policy");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, name) == 72, "zxvmo ABI: zxvmo_info.name");
 
 #endif /* ZXVMO_H */

@@ -42,8 +42,11 @@ unsafe impl Send for Mapping {}
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
+    /// Maps `len` bytes of `fd` at `offset`: where the kernel chooses, or
+    /// at exactly `at` (never over an existing mapping).
     pub(crate) fn new(
         fd: BorrowedFd<'_>,
+        at: Option<usize>,
         offset: u64,
         len: usize,
         flags: VmarFlags,
@@ -51,6 +54,18 @@ impl Mapping {
         if len == 0 || !flags.difference(VmarFlags::all()).is_empty() {
             return Err(Status::INVALID_ARGS);
         }
+        // The module refuses these too; checking here keeps the answer the
+        // same on kernels whose VFS refuses PROT_EXEC first (below).
+        if flags.intersects(VmarFlags::PERM_WRITE | VmarFlags::PERM_EXECUTE)
+            && !flags.contains(VmarFlags::PERM_READ)
+        {
+            return Err(Status::INVALID_ARGS);
+        }
+        let (addr, fixed) = match at {
+            Some(a) if a % page_size() != 0 => return Err(Status::INVALID_ARGS),
+            Some(a) => (a as *mut libc::c_void, libc::MAP_FIXED_NOREPLACE),
+            None => (std::ptr::null_mut(), 0),
+        };
         let offset = libc::off_t::try_from(offset).map_err(|_| Status::OUT_OF_RANGE)?;
         let mut prot = libc::PROT_NONE;
         if flags.contains(VmarFlags::PERM_READ) {
@@ -66,10 +81,10 @@ impl Mapping {
         // aliases no Rust object.
         let p = unsafe {
             libc::mmap(
-                std::ptr::null_mut(),
+                addr,
                 len,
                 prot,
-                libc::MAP_SHARED,
+                libc::MAP_SHARED | fixed,
                 fd.as_raw_fd(),
                 offset,
             )
@@ -77,16 +92,37 @@ impl Mapping {
         if p == libc::MAP_FAILED {
             let err = std::io::Error::last_os_error();
             return Err(match err.raw_os_error() {
+                // MAP_FIXED_NOREPLACE over an existing mapping.
+                Some(libc::EEXIST) => Status::NO_MEMORY,
+                // PROT_EXEC of a file on a noexec filesystem: since 7.0
+                // every pseudo filesystem is one (SB_I_NOEXEC), so Linux
+                // itself refuses executable mappings of zxvmo handles.
+                Some(libc::EPERM) => Status::ACCESS_DENIED,
                 // mmap(2) of a file that is not a zxvmo object.
                 Some(libc::ENODEV) => Status::WRONG_TYPE,
                 _ => Status::from_io_error(&err),
             });
+        }
+        if at.is_some_and(|a| a != p as usize) {
+            // A kernel older than 4.17 ignores MAP_FIXED_NOREPLACE; the
+            // mapping is ours, somewhere else: undo it.
+            // SAFETY: `p` is the mapping just made, aliased by nothing.
+            unsafe { libc::munmap(p, len) };
+            return Err(Status::NO_MEMORY);
         }
         // INVARIANT: `mmap` succeeded for `len` bytes.
         Ok(Mapping {
             ptr: NonNull::new(p.cast()).ok_or(Status::INTERNAL)?,
             len,
         })
+    }
+
+    /// Gives up ownership: returns the address and length, and leaves the
+    /// mapping in place (for callers that unmap it themselves, with
+    /// `munmap(2)`, as Zircon's C API does).
+    pub fn into_raw(self) -> (*mut u8, usize) {
+        let me = std::mem::ManuallyDrop::new(self);
+        (me.ptr.as_ptr(), me.len)
     }
 
     /// The mapping's address.
@@ -223,4 +259,11 @@ impl Drop for Mapping {
         // and no reference into it outlives `self`.
         unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
     }
+}
+
+/// The system page size.
+fn page_size() -> usize {
+    // SAFETY: `sysconf` only reads a system constant.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).unwrap_or(4096)
 }

@@ -24,6 +24,15 @@ macro_rules! assoc_values {
                 }
             }
 
+            /// [`Status::name`] as a C string, for Zircon's C API.
+            pub fn c_name(self) -> Option<&'static core::ffi::CStr> {
+                match self {
+                    $(Status::$name => core::ffi::CStr::from_bytes_with_nul(
+                        concat!(stringify!($value), "\0").as_bytes()).ok(),)*
+                    _ => None,
+                }
+            }
+
             fn short_name(self) -> Option<&'static str> {
                 match self {
                     $(Status::$name => Some(stringify!($name)),)*

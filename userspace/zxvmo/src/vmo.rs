@@ -118,6 +118,11 @@ impl Deadline {
         Deadline(Self::now_ns().saturating_add(ns))
     }
 
+    /// The deadline at `ns` `CLOCK_MONOTONIC` nanoseconds (`zx_time_t`).
+    pub const fn from_nanos(ns: i64) -> Deadline {
+        Deadline(ns)
+    }
+
     /// The deadline in `CLOCK_MONOTONIC` nanoseconds.
     pub fn into_nanos(self) -> i64 {
         self.0
@@ -460,13 +465,32 @@ impl Vmo {
     /// `PERM_READ` (x86 cannot map memory writable or executable without
     /// making it readable); `OUT_OF_RANGE` when the range exceeds the VMO;
     /// `ACCESS_DENIED` when a protection lacks its right (or `MAP` is
-    /// missing).
+    /// missing), and for `PERM_EXECUTE` on Linux 7.0 and later, which
+    /// refuses executable mappings of files on pseudo filesystems (as
+    /// every zxvmo handle is) whatever their rights.
     ///
     /// The mapping keeps the handle's rights for its whole life:
     /// `mprotect(2)` cannot add a protection the handle lacks (write and
     /// execute also need the `READ` right), and `remap_file_pages(2)`,
     /// `mremap(2)`, `fork(2)` and `/proc/PID/mem` cannot widen it.
     pub fn map(&self, offset: u64, len: usize, flags: VmarFlags) -> Result<Mapping, Status> {
-        Mapping::new(self.as_fd(), offset, len, flags)
+        Mapping::new(self.as_fd(), None, offset, len, flags)
+    }
+
+    /// As [`Vmo::map`], at exactly the page-aligned address `addr`
+    /// (`ZX_VM_SPECIFIC`); nothing already mapped there is replaced.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vmo::map`]; `INVALID_ARGS` when `addr` is not page-aligned;
+    /// `NO_MEMORY` when part of the range is already mapped.
+    pub fn map_at(
+        &self,
+        addr: usize,
+        offset: u64,
+        len: usize,
+        flags: VmarFlags,
+    ) -> Result<Mapping, Status> {
+        Mapping::new(self.as_fd(), Some(addr), offset, len, flags)
     }
 }

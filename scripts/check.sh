@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The edit-test loop: zxvmo.ko and the VM suite on one kernel.
+#   scripts/check.sh                  (make check [KERNELS=7.3])
+# Builds the module against the first kernel in KERNELS (default 6.12) and
+# the in-VM tests (incrementally), boots the debug kernel once and runs
+# tests/vm/suite.sh: every Rust VM test group, with the deep-chain tests
+# 1,000 deep instead of make test's 10,000. The kernel log of the run is
+# scanned for reports as in make test. No host checks, installed-module
+# run, hostile run or lockdown boot: `make test` runs those. Prints its
+# time against the 120 s target.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+. "$here/config.sh"
+cd "$repo"
+start=$(date +%s)
+series=${KERNELS:-$ZXVMO_KERNELS}
+series=${series%% *}
+zxvmo_series_known "$series" || die "KERNELS: unknown kernel series '$series' (known: $ZXVMO_KERNELS)"
+kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh (or make test)"
+. "$here/lib-build.sh"
+build_modules "$kdir"
+built=$(date +%s)
+suite_bins=$(awk '$1 != "lockdown" { print $2 }' <<<"$TEST_BINS")
+# shellcheck disable=SC2086 # one path per word
+printf '%s\n' $suite_bins >"$repo/out/check-bins.txt"
+set +e
+KDIR="$kdir" "$here/vm-run.sh" --out "$repo/out/check-$series" -- \
+	env ZXVMO_CHAIN_DEPTH=1000 tests/vm/suite.sh "$repo/zxvmo.ko" "@$repo/out/check-bins.txt"
+rc=$?
+set -e
+end=$(date +%s)
+verdict=PASS
+[ "$rc" -eq 0 ] || verdict=FAIL
+echo "zxvmo check: $verdict ($series; $((end - start))s: build $((built - start))s, VM $((end - built))s; target 120s)"
+[ "$rc" -eq 0 ]
