@@ -15,7 +15,12 @@ KERNEL_RUSTC ?= /usr/bin/rustc
 # installed, which may reject the older clang's flags.
 -include $(KDIR)/zxvmo-toolchain.mk
 LLVM ?= 1
-LIBCLANG_PATH ?= $(shell llvm-config$(filter -%,$(LLVM)) --libdir 2>/dev/null)
+# (Derived for each KDIR: an inherited environment value, such as the one a
+# make for another kernel exported, must not win; `make LIBCLANG_PATH=`
+# does.)
+ifneq ($(origin LIBCLANG_PATH),command line)
+LIBCLANG_PATH := $(shell llvm-config$(filter -%,$(LLVM)) --libdir 2>/dev/null)
+endif
 ifneq ($(LIBCLANG_PATH),)
 export LIBCLANG_PATH
 endif

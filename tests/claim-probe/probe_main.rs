@@ -11,7 +11,6 @@ use kernel::prelude::*;
 module! {
     type: ClaimProbe,
     name: "zxvmo_claim_probe",
-    author: "The zxvmo developers",
     description: "zxvmo test: claims an iomem range like a driver would (never load outside the test VM)",
     license: "GPL",
 }

@@ -11,7 +11,6 @@ use kernel::prelude::*;
 module! {
     type: SelftestWarn,
     name: "zxvmo_selftest_warn",
-    author: "The zxvmo developers",
     description: "zxvmo VM-harness self-test: triggers a WARN on load (never load outside the test VM)",
     license: "GPL",
 }
