@@ -12,7 +12,7 @@ repo=$(dirname "$here")
 . "$here/config.sh"
 
 trees=()
-for series in ${KERNELS:-$ZXVMO_KERNELS}; do
+for series in ${KERNELS:-$ZXVMO_DEFAULT_KERNELS}; do
 	kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh"
 	trees+=("debug-$series $kdir")
 done

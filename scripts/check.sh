@@ -14,7 +14,7 @@ repo=$(dirname "$here")
 . "$here/config.sh"
 cd "$repo"
 start=$(date +%s)
-series=${KERNELS:-$ZXVMO_KERNELS}
+series=${KERNELS:-$ZXVMO_DEFAULT_KERNELS}
 series=${series%% *}
 zxvmo_series_known "$series" || die "KERNELS: unknown kernel series '$series' (known: $ZXVMO_KERNELS)"
 kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh (or make test)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what zxvmo needs and builds (or reuses) the cached test kernels
-# (KERNELS="6.12 7.3" by default; KERNELS=6.12 builds one).
+# (KERNELS=6.12 by default; KERNELS="6.12 7.3" builds both).
 # Idempotent: when everything is in place it only checks, in seconds.
 #
 # It respects the machine it runs on:
@@ -85,8 +85,8 @@ if ! vng --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then
 fi
 
 # The test kernels: every series in KERNELS (default: all of them).
-for series in ${KERNELS:-$ZXVMO_KERNELS}; do
+for series in ${KERNELS:-$ZXVMO_DEFAULT_KERNELS}; do
 	zxvmo_series_known "$series" || die "KERNELS: unknown kernel series '$series' (known: $ZXVMO_KERNELS)"
 	"$here/build-kernel.sh" "$series"
 done
-say "setup complete: test kernels $(for s in ${KERNELS:-$ZXVMO_KERNELS}; do printf '%s ' "$(zxvmo_kdir "$s")"; done)"
+say "setup complete: test kernels $(for s in ${KERNELS:-$ZXVMO_DEFAULT_KERNELS}; do printf '%s ' "$(zxvmo_kdir "$s")"; done)"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # README's test command: does the set-up it needs, then runs every check.
-#   KERNELS="6.12 7.3" scripts/test.sh       (make test [KERNELS=6.12])
+#   scripts/test.sh                     (make test: Linux 6.12)
+#   KERNELS="6.12 7.3" scripts/test.sh  (make test KERNELS="6.12 7.3")
 #   1. host: rustfmt, clippy and `cargo test` of the userspace workspace,
 #      the set-up and install checks, and zxvmo.ko built against every
 #      kernel configuration (scripts/check-builds.sh);
 #   2. the in-VM tests, the zxvmo tool and Zircon's C library built;
-#   then for each kernel in KERNELS (default: every test kernel):
+#   then for each kernel in KERNELS (default: $ZXVMO_DEFAULT_KERNELS):
 #   3. zxvmo.ko, the self-test module and the claim probe built against it;
 #   4. VM boot 1: the suite (tests/vm/suite.sh with the Rust VM tests), the
 #      installed module and C API (tests/vm/installed.sh) and a short
@@ -20,7 +21,7 @@ repo=$(dirname "$here")
 . "$here/config.sh"
 cd "$repo"
 start=$(date +%s)
-KERNELS=${KERNELS:-$ZXVMO_KERNELS}
+KERNELS=${KERNELS:-$ZXVMO_DEFAULT_KERNELS}
 export KERNELS
 for series in $KERNELS; do
 	zxvmo_series_known "$series" || die "KERNELS: unknown kernel series '$series' (known: $ZXVMO_KERNELS)"
@@ -55,6 +56,7 @@ step "build the in-VM tests, the zxvmo tool and Zircon's C library"
 suite_bins=$(awk '$1 != "lockdown" { print $2 }' <<<"$TEST_BINS")
 # The binaries go in a file: the guest's command rides on the kernel
 # command line, which holds only 2 KiB.
+mkdir -p "$repo/out"
 # shellcheck disable=SC2086 # one path per word
 printf '%s\n' $suite_bins >"$repo/out/suite-bins.txt"
 
