@@ -262,14 +262,8 @@ pub unsafe extern "C" fn zx_resource_create(
             _ => return Err(Status::INVALID_ARGS),
         };
         let flags = ResourceFlags::from_bits(options & !0xffff).ok_or(Status::INVALID_ARGS)?;
-        let bytes: &[u8] = if name.is_null() || name_size == 0 {
-            &[]
-        } else {
-            // SAFETY: Per the C API, `name` points to `name_size` bytes.
-            unsafe { std::slice::from_raw_parts(name.cast(), name_size) }
-        };
-        let bytes = &bytes[..bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())];
-        let name = String::from_utf8_lossy(bytes);
+        // SAFETY: Per the C API, `name` points to `name_size` bytes.
+        let name = unsafe { name_from_c(name.cast(), name_size) };
         let size = u64::try_from(size).map_err(|_| Status::OUT_OF_RANGE)?;
         // SAFETY: The caller passes `out` as this function's contract says.
         unsafe {
@@ -568,6 +562,22 @@ pub unsafe extern "C" fn zx_object_get_info(
     })())
 }
 
+/// A name the C caller passed as `len` bytes at `ptr`: up to its first NUL
+/// (a C string or a NUL-padded array), lossily as UTF-8; empty when null.
+///
+/// # Safety
+///
+/// `ptr` is null or points to `len` readable bytes.
+unsafe fn name_from_c(ptr: *const u8, len: usize) -> String {
+    if ptr.is_null() || len == 0 {
+        return String::new();
+    }
+    // SAFETY: `ptr` points to `len` readable bytes (the contract above).
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+    let n = bytes.iter().position(|&b| b == 0).unwrap_or(len);
+    String::from_utf8_lossy(&bytes[..n]).into_owned()
+}
+
 /// Copies a name into a NUL-padded array, keeping the last byte NUL.
 fn copy_name(dst: &mut [u8; sys::ZX_MAX_NAME_LEN], name: &str) {
     let n = name.len().min(sys::ZX_MAX_NAME_LEN - 1);
@@ -645,9 +655,7 @@ pub unsafe extern "C" fn zx_object_set_property(
         match property {
             sys::ZX_PROP_NAME => {
                 // SAFETY: Per the C API, `value` holds `value_size` bytes.
-                let bytes = unsafe { std::slice::from_raw_parts(value.cast::<u8>(), value_size) };
-                let bytes = &bytes[..bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())];
-                v.set_name(&String::from_utf8_lossy(bytes))
+                v.set_name(&unsafe { name_from_c(value.cast(), value_size) })
             }
             sys::ZX_PROP_VMO_CONTENT_SIZE => {
                 if value_size < size_of::<u64>() {
