@@ -8,7 +8,8 @@
 //! resource holds one named `zxvmo:<name>`; shared resources made from the
 //! root hold `zxvmo:shared` ones (see [`crate::revoke`]).
 
-use crate::{abi, status::zx};
+use crate::abi;
+use crate::status::{refuse, zx};
 use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
@@ -84,7 +85,7 @@ impl IomemClaim {
             )
         };
         if res.is_null() {
-            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+            return Err(refuse(abi::ZXVMO_REASON_BUSY));
         }
         // INVARIANT: `__request_region` succeeded for exactly this range.
         Ok(IomemClaim { start, len, name })

@@ -21,13 +21,14 @@
 //! `ZXVMO_IOC_RESOURCE_REVOKE` needs `ZX_RIGHT_DESTROY` (see
 //! [`crate::revoke`]).
 
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use crate::ffi_ext::PAGE;
 use crate::mapping::{self, Vma};
 use crate::resource::Resource;
+use crate::status::{refuse, refuse_right, zx, Refusal};
 use crate::vmo::Vmo;
-use crate::{abi, ffi_ext, status::zx, uarg};
+use crate::{abi, ffi_ext, uarg};
 use kernel::bindings;
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 use kernel::prelude::*;
@@ -59,6 +60,9 @@ pub(crate) struct Handle {
     view: AtomicPtr<bindings::file>,
     /// Whether this is the handle inside a view (its file *is* a view).
     is_view: bool,
+    /// The last failed call on this handle, as [`Refusal::packed`] (zero
+    /// before any), for `ZXVMO_IOC_LAST_REFUSAL`.
+    last_refusal: AtomicU64,
 }
 
 /// A reserved, not yet installed file descriptor.
@@ -119,6 +123,7 @@ impl Handle {
             replaced: AtomicBool::new(false),
             view: AtomicPtr::new(core::ptr::null_mut()),
             is_view: false,
+            last_refusal: AtomicU64::new(0),
         }
     }
 
@@ -161,11 +166,18 @@ impl Handle {
 
     /// Fails with `ZX_ERR_ACCESS_DENIED` unless the handle has all `rights`.
     fn require(&self, rights: abi::ZxRights) -> Result {
-        if self.rights & rights == rights {
-            Ok(())
-        } else {
-            Err(zx(abi::ZX_ERR_ACCESS_DENIED))
+        match rights & !self.rights {
+            0 => Ok(()),
+            missing => Err(refuse_right(missing)),
         }
+    }
+
+    /// The errno a failed call on this handle returns; records why it
+    /// failed for `ZXVMO_IOC_LAST_REFUSAL`.
+    fn failed(&self, err: Error) -> c_int {
+        let refusal = Refusal::leave(err);
+        self.last_refusal.store(refusal.packed(), Ordering::Relaxed);
+        refusal.errno
     }
 
     /// Runs ioctl `cmd` with user argument `arg` on this handle.
@@ -174,8 +186,13 @@ impl Handle {
     /// this kind of object, fail with `ENOTTY` (`ZX_ERR_WRONG_TYPE`); any
     /// command on a replaced handle fails with `ZX_ERR_BAD_HANDLE`.
     pub(crate) fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
+        if cmd == abi::ZXVMO_IOC_LAST_REFUSAL {
+            let last = Refusal::unpack(self.last_refusal.load(Ordering::Relaxed));
+            uarg::write(arg, &last)?;
+            return Ok(0);
+        }
         if self.replaced.load(Ordering::Acquire) {
-            return Err(zx(abi::ZX_ERR_BAD_HANDLE));
+            return Err(refuse(abi::ZXVMO_REASON_REPLACED));
         }
         match (&self.object, cmd) {
             (Object::Device, _) => device_ioctl(cmd, arg),
@@ -248,7 +265,7 @@ impl Handle {
                 };
                 // Hints need either READ or WRITE.
                 if needs == 0 && self.rights & (abi::ZX_RIGHT_READ | abi::ZX_RIGHT_WRITE) == 0 {
-                    return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+                    return Err(refuse_right(abi::ZX_RIGHT_READ));
                 }
                 self.require(needs)?;
                 vmo.op_range(args.op, args.offset, args.size)?;
@@ -356,7 +373,7 @@ impl Handle {
     /// [`Handle::subset`] and [`Handle::install`].
     fn replace(&self, rights: abi::ZxRights) -> Result<isize> {
         if self.replaced.swap(true, Ordering::AcqRel) {
-            return Err(zx(abi::ZX_ERR_BAD_HANDLE));
+            return Err(refuse(abi::ZXVMO_REASON_REPLACED));
         }
         let rights = self.subset(rights)?;
         Handle::install(self.object.clone(), rights)
@@ -452,7 +469,7 @@ impl Handle {
     /// replaced handle; as [`Vma::check_rights`] and [`Vmo::mmap`].
     pub(crate) fn mmap(&self, vma: &mut Vma<'_>, file: *mut bindings::file) -> Result {
         if self.replaced.load(Ordering::Acquire) {
-            return Err(zx(abi::ZX_ERR_BAD_HANDLE));
+            return Err(refuse(abi::ZXVMO_REASON_REPLACED));
         }
         let Object::Vmo(vmo) = &self.object else {
             return Err(zx(abi::ZX_ERR_WRONG_TYPE));
@@ -726,7 +743,7 @@ unsafe extern "C" fn zxvmo_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_
     let handle = unsafe { KBox::<Handle>::borrow((*file).private_data) };
     match handle.ioctl(cmd, arg as usize) {
         Ok(ret) => ret as c_long,
-        Err(e) => e.to_errno() as c_long,
+        Err(e) => handle.failed(e) as c_long,
     }
 }
 
@@ -748,7 +765,7 @@ unsafe extern "C" fn zxvmo_mmap(
     let mut vma = unsafe { mapping::Vma::from_raw(vma) };
     match handle.mmap(&mut vma, file) {
         Ok(()) => 0,
-        Err(e) => e.to_errno(),
+        Err(e) => handle.failed(e),
     }
 }
 

@@ -38,8 +38,9 @@ use core::marker::PhantomData;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use crate::shmem::ShmemFile;
+use crate::status::{refuse_right, zx};
 use crate::vmo::Vmo;
-use crate::{abi, ffi_ext, status::zx};
+use crate::{abi, ffi_ext};
 use kernel::bindings;
 use kernel::prelude::*;
 
@@ -173,29 +174,30 @@ impl<'a> Vma<'a> {
             return Err(zx(abi::ZX_ERR_INVALID_ARGS));
         }
         if rights & abi::ZX_RIGHT_MAP == 0 {
-            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+            return Err(refuse_right(abi::ZX_RIGHT_MAP));
         }
-        // Write and execute are only ever granted together with read: a
-        // write-only or execute-only x86 mapping would be readable.
-        let readable = rights & abi::ZX_RIGHT_READ != 0;
+        // Each protection, its `VM_MAY*` bit, and the rights it needs: write
+        // and execute only ever together with read, as a write-only or
+        // execute-only x86 mapping would be readable.
         let wants = [
-            (read, bindings::VM_MAYREAD, readable),
+            (read, bindings::VM_MAYREAD, abi::ZX_RIGHT_READ),
             (
                 write,
                 bindings::VM_MAYWRITE,
-                readable && rights & abi::ZX_RIGHT_WRITE != 0,
+                abi::ZX_RIGHT_READ | abi::ZX_RIGHT_WRITE,
             ),
             (
                 exec,
                 bindings::VM_MAYEXEC,
-                readable && rights & abi::ZX_RIGHT_EXECUTE != 0,
+                abi::ZX_RIGHT_READ | abi::ZX_RIGHT_EXECUTE,
             ),
         ];
         let mut clear = 0usize;
-        for (want, may, granted) in wants {
-            if !granted {
+        for (want, may, needs) in wants {
+            let missing = needs & !rights;
+            if missing != 0 {
                 if flags & want != 0 {
-                    return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+                    return Err(refuse_right(missing));
                 }
                 clear |= may as usize;
             }

@@ -23,10 +23,11 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::abi;
 use crate::claim::IomemClaim;
 use crate::ffi_ext::{self, PAGE};
 use crate::revoke::{self, Grant};
-use crate::{abi, status::zx};
+use crate::status::{refuse, zx};
 use kernel::bindings;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
@@ -122,7 +123,7 @@ fn check_iomem_with(
         )
     };
     if ram != bindings::REGION_DISJOINT as c_int {
-        return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+        return Err(refuse(abi::ZXVMO_REASON_SYSTEM_RAM));
     }
     let mut walk = IomemWalk {
         own,
@@ -145,7 +146,7 @@ fn check_iomem_with(
             )
         };
         if walk.conflict {
-            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+            return Err(refuse(abi::ZXVMO_REASON_BUSY));
         }
     }
     Ok(())
@@ -198,13 +199,13 @@ impl Resource {
         // SAFETY: `capable` checks the current task's credentials.
         let privileged = unsafe { bindings::capable(bindings::CAP_SYS_RAWIO as c_int) };
         if !privileged {
-            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+            return Err(refuse(abi::ZXVMO_REASON_NO_CAPABILITY));
         }
         // SAFETY: `security_locked_down` only reads the lockdown state.
         let locked =
             unsafe { ffi_ext::security_locked_down(ffi_ext::lockdown_reason_LOCKDOWN_DEV_MEM) };
         if locked != 0 {
-            return Err(zx(abi::ZX_ERR_ACCESS_DENIED));
+            return Err(refuse(abi::ZXVMO_REASON_LOCKDOWN));
         }
         let mut name = [0u8; abi::ZX_MAX_NAME_LEN];
         name[..4].copy_from_slice(b"root");
@@ -383,7 +384,7 @@ impl Resource {
         if base >= self.base && end <= self.base.saturating_add(self.size) {
             Ok(())
         } else {
-            Err(zx(abi::ZX_ERR_ACCESS_DENIED))
+            Err(refuse(abi::ZXVMO_REASON_OUTSIDE_RESOURCE))
         }
     }
 

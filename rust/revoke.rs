@@ -40,8 +40,9 @@
 
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use crate::abi;
 use crate::claim::IomemClaim;
-use crate::{abi, status::zx};
+use crate::status::{refuse, zx};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::Mutex;
@@ -70,7 +71,7 @@ impl Grant {
     /// `ZX_ERR_BAD_STATE` once the grant is revoked.
     pub(crate) fn check(&self) -> Result {
         if self.is_revoked() {
-            Err(zx(abi::ZX_ERR_BAD_STATE))
+            Err(refuse(abi::ZXVMO_REASON_REVOKED))
         } else {
             Ok(())
         }
@@ -326,7 +327,7 @@ pub(crate) unsafe fn register(
     let mut reg = registry().lock();
     // SAFETY: `parent` is valid (the contract).
     if !parent.is_null() && unsafe { (*parent).is_revoked() } {
-        return Err(zx(abi::ZX_ERR_BAD_STATE));
+        return Err(refuse(abi::ZXVMO_REASON_REVOKED));
     }
     let at = match reg.index(koid) {
         Ok(_) => return Err(zx(abi::ZX_ERR_INTERNAL)),

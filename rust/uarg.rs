@@ -55,4 +55,5 @@ plain_abi_structs!(
     abi::ZxvmoWaitOne,
     abi::ZxvmoVmoOpRange,
     abi::ZxvmoInfo,
+    abi::ZxvmoRefusal,
 );

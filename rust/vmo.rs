@@ -52,7 +52,8 @@ use crate::inode::VmoInode;
 use crate::resource::{self, Resource};
 use crate::revoke::{self, Grant};
 use crate::shmem::ShmemFile;
-use crate::{abi, ffi_ext, status::zx, uarg};
+use crate::status::{refuse, zx};
+use crate::{abi, ffi_ext, uarg};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, Mutex};
@@ -537,7 +538,7 @@ impl Vmo {
             return Err(zx(abi::ZX_ERR_NOT_SUPPORTED));
         };
         if !resizable {
-            return Err(zx(abi::ZX_ERR_UNAVAILABLE));
+            return Err(refuse(abi::ZXVMO_REASON_NOT_RESIZABLE));
         }
         let rounded = paged_size(size)?;
         // `io` keeps reads, writes and snapshots out; `inner` is not held
@@ -754,7 +755,7 @@ impl Vmo {
         }
         let mut inner = self.inner.lock();
         if inner.mappings != 0 || inner.children != 0 {
-            return Err(zx(abi::ZX_ERR_BAD_STATE));
+            return Err(refuse(abi::ZXVMO_REASON_IN_USE));
         }
         if policy != abi::ZX_CACHE_POLICY_WRITE_COMBINING {
             self.free_wc(&mut inner);
@@ -788,7 +789,7 @@ impl Vmo {
         // `free_wc`, once, as `wc_reserved` records.
         let ret = unsafe { ffi_ext::zxvmo_reserve_wc(phys.paddr, phys.pages * PAGE) };
         if ret != 0 {
-            return Err(zx(abi::ZX_ERR_BAD_STATE));
+            return Err(refuse(abi::ZXVMO_REASON_MEMTYPE_CONFLICT));
         }
         inner.wc_reserved = true;
         Ok(())

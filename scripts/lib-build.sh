@@ -15,8 +15,10 @@ for l in sys.stdin:
         print(m["target"]["name"], m["executable"])')
 [ -n "$TEST_BINS" ] || die "no VM test binaries were built"
 (cd "$repo/tests/vmtests" && cargo build -q --release --bins) || die "building the VM tools failed"
-# The inspection tool, which tests/vmtests/tests/inspect.rs runs.
-(cd "$repo/userspace" && cargo build -q --release -p zxvmo-tool) || die "building the zxvmo tool failed"
+# The inspection tool and the demo driver, which tests/vmtests/tests/inspect.rs
+# and refusals.rs run.
+(cd "$repo/userspace" && cargo build -q --release -p zxvmo-tool -p zxvmo-edu) ||
+	die "building the zxvmo tool and the demo driver failed"
 # Zircon's C API library, which tests/vm/installed.sh installs.
 make -s -C "$repo" lib || die "building libzxvmo_zircon failed"
 FUZZ="$CARGO_TARGET_DIR/release/zxvmo-fuzz"

@@ -27,7 +27,7 @@ for series in $KERNELS; do
 	zxvmo_series_known "$series" || die "KERNELS: unknown kernel series '$series' (known: $ZXVMO_KERNELS)"
 done
 results=()
-step() { say "== $*"; }
+step() { say "== [$(($(date +%s) - start))s] $*"; }
 record() { results+=("$1"); }
 
 "$here/setup.sh"

@@ -115,6 +115,8 @@ static void paged(void)
 
 	EXPECT(zx_handle_duplicate(vmo, ZX_RIGHT_READ | ZX_RIGHT_MAP, &ro), ZX_OK);
 	EXPECT(zx_vmo_write(ro, "x", 0, 1), ZX_ERR_ACCESS_DENIED);
+	CHECK(strstr(zxvmo_refusal_reason(ZX_ERR_ACCESS_DENIED), "lacks a right") != NULL,
+	      "zxvmo_refusal_reason says a right is missing");
 	EXPECT(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, 0, ro, 0, 4096,
 			   &addr),
 	       ZX_ERR_ACCESS_DENIED);
@@ -147,6 +149,9 @@ static void physical(uint64_t base, uint64_t len)
 	      "ZX_INFO_RESOURCE: kind, base, size and name");
 	EXPECT(zx_vmo_create_physical(rsrc, base, 4096, &vmo), ZX_OK);
 	EXPECT(zx_vmo_create_physical(rsrc, base + len, 4096, &vmo), ZX_ERR_ACCESS_DENIED);
+	CHECK(strcmp(zxvmo_refusal_reason(ZX_ERR_ACCESS_DENIED),
+		     "the range is not inside the resource") == 0,
+	      "zxvmo_refusal_reason says the range is outside the resource");
 	EXPECT(zx_vmo_set_cache_policy(vmo, ZX_CACHE_POLICY_UNCACHED_DEVICE), ZX_OK);
 	EXPECT(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, 0, vmo, 0, 4096,
 			   &addr),

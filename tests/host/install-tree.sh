@@ -53,11 +53,12 @@ check "dkms.conf runs that check before every build" 'grep -q "^PRE_BUILD=\"scri
 # DKMS, in a private tree (never /usr/src or /var/lib/dkms).
 if command -v dkms >/dev/null; then
 	mkdir -p "$stage/dkms"
-	zxvmo_copy_sources "$stage/src/zxvmo-1.2.0"
-	dkms_build() { dkms build zxvmo/1.2.0 -k "$1" --kernelsourcedir "$2" --dkmstree "$stage/dkms" --sourcetree "$stage/src" 2>&1; }
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$repo/dkms.conf")
+	zxvmo_copy_sources "$stage/src/zxvmo-$ver"
+	dkms_build() { dkms build "zxvmo/$ver" -k "$1" --kernelsourcedir "$2" --dkmstree "$stage/dkms" --sourcetree "$stage/src" 2>&1; }
 	log=$(dkms_build "$kver" "$kdir") && rc=0 || rc=$?
 	check "dkms build against the test kernel's tree builds zxvmo.ko" \
-		'[ "$rc" -eq 0 ] && [ -f "$stage/dkms/zxvmo/1.2.0/$kver/x86_64/module/zxvmo.ko" ]' || { echo "$log" | tail -n 20 >&2; }
+		'[ "$rc" -eq 0 ] && [ -f "$stage/dkms/zxvmo/$ver/$kver/x86_64/module/zxvmo.ko" ]' || { echo "$log" | tail -n 20 >&2; }
 	norust=$stage/norust
 	mkdir -p "$norust/include/config"
 	echo '# CONFIG_RUST is not set' >"$norust/.config"

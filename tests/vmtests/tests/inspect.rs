@@ -178,3 +178,28 @@ fn zxvmo_ls_and_tree_show_who_holds_what() {
     assert!(nobody.status.success(), "{nobody:?}");
     assert!(!String::from_utf8_lossy(&nobody.stdout).contains("tool-res"));
 }
+
+#[test]
+fn zxvmo_ls_says_how_many_processes_linux_refused_to_show() {
+    require_vm();
+    // This test runs as root and holds a zxvmo handle; nobody may not list
+    // its descriptors, and the tool must say so rather than show less
+    // silently.
+    let _v = Vmo::create(PAGE).unwrap();
+    let code = as_nobody(|| {
+        let Ok(out) = Command::new(TOOL).arg("ls").output() else {
+            return 10;
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return 11;
+        }
+        if !(stderr.contains("processes not shown") && stderr.contains("Permission denied")) {
+            eprintln!("zxvmo ls as nobody printed on stderr: {stderr:?}");
+            return 12;
+        }
+        0
+    });
+    // 10: the tool did not run; 11: it failed; 12: no refusal note.
+    assert_eq!(code, 0);
+}

@@ -66,7 +66,7 @@
 #define ZX_INFO_VMO_IS_COW_CLONE 4
 #define ZX_INFO_VMO_IS_SLICE 1024
 #define ZXVMO_ABI_MAJOR 1
-#define ZXVMO_ABI_MINOR 2
+#define ZXVMO_ABI_MINOR 3
 #define ZXVMO_IOC_VERSION 0x80085a40u
 #define ZXVMO_IOC_ROOT_RESOURCE 23105
 #define ZXVMO_IOC_RESOURCE_CREATE 0x40385a42u
@@ -86,6 +86,20 @@
 #define ZXVMO_IOC_WAIT_ONE 0xc0105a50u
 #define ZXVMO_IOC_VMO_OP_RANGE 0x40185a51u
 #define ZXVMO_IOC_RESOURCE_REVOKE 23122
+#define ZXVMO_IOC_LAST_REFUSAL 0x80105a53u
+#define ZXVMO_REASON_NONE 0
+#define ZXVMO_REASON_RIGHTS 1
+#define ZXVMO_REASON_NO_CAPABILITY 2
+#define ZXVMO_REASON_LOCKDOWN 3
+#define ZXVMO_REASON_SYSTEM_RAM 4
+#define ZXVMO_REASON_BUSY 5
+#define ZXVMO_REASON_OUTSIDE_RESOURCE 6
+#define ZXVMO_REASON_REVOKED 7
+#define ZXVMO_REASON_REPLACED 8
+#define ZXVMO_REASON_IN_USE 9
+#define ZXVMO_REASON_MEMTYPE_CONFLICT 10
+#define ZXVMO_REASON_NOT_RESIZABLE 11
+#define ZXVMO_REASON_COUNT 12
 #define ZX_VMO_OP_COMMIT 1
 #define ZX_VMO_OP_DECOMMIT 2
 #define ZX_VMO_OP_LOCK 3
@@ -238,5 +252,17 @@ ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, committed_bytes) == 56, "zxvmo A
 ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, flags) == 64, "zxvmo ABI: zxvmo_info.flags");
 ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, cache_policy) == 68, "zxvmo ABI: zxvmo_info.cache_policy");
 ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_info, name) == 72, "zxvmo ABI: zxvmo_info.name");
+
+struct zxvmo_refusal {
+	int32_t status;
+	uint32_t reason;
+	uint32_t right;
+	uint32_t reserved;
+};
+ZXVMO_STATIC_ASSERT(sizeof(struct zxvmo_refusal) == 16, "zxvmo ABI: struct zxvmo_refusal size");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_refusal, status) == 0, "zxvmo ABI: zxvmo_refusal.status");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_refusal, reason) == 4, "zxvmo ABI: zxvmo_refusal.reason");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_refusal, right) == 8, "zxvmo ABI: zxvmo_refusal.right");
+ZXVMO_STATIC_ASSERT(offsetof(struct zxvmo_refusal, reserved) == 12, "zxvmo ABI: zxvmo_refusal.reserved");
 
 #endif /* ZXVMO_H */

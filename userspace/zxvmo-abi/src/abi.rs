@@ -129,6 +129,85 @@ pub const fn errno_to_status(errno: i32) -> ZxStatus {
     ZX_ERR_INTERNAL
 }
 
+/// Why a call was refused (`ZxvmoRefusal::reason`): which check said no.
+/// Each reason comes with one status, [`reason_status`]; a failure with
+/// no reason (`ZXVMO_REASON_NONE`) is one its status explains alone
+/// (`ZX_ERR_INVALID_ARGS` for a bad argument, `ZX_ERR_NO_MEMORY`, ...).
+pub type ZxvmoReason = u32;
+/// No reason beyond the status.
+pub const ZXVMO_REASON_NONE: ZxvmoReason = 0;
+/// `ZX_ERR_ACCESS_DENIED`: the handle lacks a right the call needs
+/// (`ZxvmoRefusal::right` names it).
+pub const ZXVMO_REASON_RIGHTS: ZxvmoReason = 1;
+/// `ZX_ERR_ACCESS_DENIED`: the root resource needs `CAP_SYS_RAWIO`.
+pub const ZXVMO_REASON_NO_CAPABILITY: ZxvmoReason = 2;
+/// `ZX_ERR_ACCESS_DENIED`: the kernel is locked down (`lockdown=`), which
+/// forbids raw device memory even to root.
+pub const ZXVMO_REASON_LOCKDOWN: ZxvmoReason = 3;
+/// `ZX_ERR_ACCESS_DENIED`: the range touches System RAM.
+pub const ZXVMO_REASON_SYSTEM_RAM: ZxvmoReason = 4;
+/// `ZX_ERR_ACCESS_DENIED`: part of the range is busy: a kernel driver or
+/// an exclusive resource holds it (see `/proc/iomem`).
+pub const ZXVMO_REASON_BUSY: ZxvmoReason = 5;
+/// `ZX_ERR_ACCESS_DENIED`: the range is not inside the resource.
+pub const ZXVMO_REASON_OUTSIDE_RESOURCE: ZxvmoReason = 6;
+/// `ZX_ERR_BAD_STATE`: the resource, or one it was made from, was revoked.
+pub const ZXVMO_REASON_REVOKED: ZxvmoReason = 7;
+/// `ZX_ERR_BAD_HANDLE`: the handle was replaced (`zx_handle_replace`).
+pub const ZXVMO_REASON_REPLACED: ZxvmoReason = 8;
+/// `ZX_ERR_BAD_STATE`: the VMO is mapped or has children, so its cache
+/// policy cannot change.
+pub const ZXVMO_REASON_IN_USE: ZxvmoReason = 9;
+/// `ZX_ERR_BAD_STATE`: another mapping of the range uses another cache
+/// type (x86 PAT), which the kernel does not allow to coexist.
+pub const ZXVMO_REASON_MEMTYPE_CONFLICT: ZxvmoReason = 10;
+/// `ZX_ERR_UNAVAILABLE`: the VMO was created non-resizable.
+pub const ZXVMO_REASON_NOT_RESIZABLE: ZxvmoReason = 11;
+/// One more than the largest reason.
+pub const ZXVMO_REASON_COUNT: ZxvmoReason = 12;
+
+/// The status each reason comes with (`ZX_OK` for `ZXVMO_REASON_NONE` and
+/// for a value that is not a reason).
+pub const fn reason_status(reason: ZxvmoReason) -> ZxStatus {
+    match reason {
+        ZXVMO_REASON_RIGHTS
+        | ZXVMO_REASON_NO_CAPABILITY
+        | ZXVMO_REASON_LOCKDOWN
+        | ZXVMO_REASON_SYSTEM_RAM
+        | ZXVMO_REASON_BUSY
+        | ZXVMO_REASON_OUTSIDE_RESOURCE => ZX_ERR_ACCESS_DENIED,
+        ZXVMO_REASON_REVOKED | ZXVMO_REASON_IN_USE | ZXVMO_REASON_MEMTYPE_CONFLICT => {
+            ZX_ERR_BAD_STATE
+        }
+        ZXVMO_REASON_REPLACED => ZX_ERR_BAD_HANDLE,
+        ZXVMO_REASON_NOT_RESIZABLE => ZX_ERR_UNAVAILABLE,
+        _ => ZX_OK,
+    }
+}
+
+/// What a person can act on, for each reason: a phrase that completes
+/// "refused: ...".
+pub const fn reason_text(reason: ZxvmoReason) -> &'static str {
+    match reason {
+        ZXVMO_REASON_RIGHTS => "the handle lacks a right the call needs",
+        ZXVMO_REASON_NO_CAPABILITY => "the root resource needs CAP_SYS_RAWIO",
+        ZXVMO_REASON_LOCKDOWN => "the kernel is locked down, which forbids raw device memory",
+        ZXVMO_REASON_SYSTEM_RAM => "the range touches System RAM",
+        ZXVMO_REASON_BUSY => {
+            "part of the range is held by a kernel driver or an exclusive resource (see /proc/iomem)"
+        }
+        ZXVMO_REASON_OUTSIDE_RESOURCE => "the range is not inside the resource",
+        ZXVMO_REASON_REVOKED => "the resource it came from was revoked",
+        ZXVMO_REASON_REPLACED => "the handle was replaced",
+        ZXVMO_REASON_IN_USE => "the VMO is mapped or has children",
+        ZXVMO_REASON_MEMTYPE_CONFLICT => {
+            "another mapping of the range uses another cache policy"
+        }
+        ZXVMO_REASON_NOT_RESIZABLE => "the VMO is not resizable",
+        _ => "",
+    }
+}
+
 /// Handle rights (`zx_rights_t`): bit `n` is Zircon's right number `n`.
 pub type ZxRights = u32;
 
@@ -260,7 +339,7 @@ pub const ZX_INFO_VMO_IS_SLICE: u32 = 1 << 10;
 /// The ABI's major version: a module with another major is incompatible.
 pub const ZXVMO_ABI_MAJOR: u32 = 1;
 /// The ABI's minor version: additions that older callers can ignore.
-pub const ZXVMO_ABI_MINOR: u32 = 2;
+pub const ZXVMO_ABI_MINOR: u32 = 3;
 
 /// The ioctl type byte of every zxvmo command (numbers 0x40 to 0x7f).
 pub const ZXVMO_IOC_MAGIC: u32 = b'Z' as u32;
@@ -447,6 +526,21 @@ pub struct ZxvmoInfo {
     pub name: [u8; ZX_MAX_NAME_LEN],
 }
 
+/// [`ZXVMO_IOC_LAST_REFUSAL`]'s answer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ZxvmoRefusal {
+    /// The failed call's status (`ZX_OK` before any failure).
+    pub status: ZxStatus,
+    /// A `ZXVMO_REASON_*` value.
+    pub reason: ZxvmoReason,
+    /// For `ZXVMO_REASON_RIGHTS`: a right the call needs that the handle
+    /// lacks (the lowest-numbered one); otherwise 0.
+    pub right: ZxRights,
+    /// Zero.
+    pub reserved: u32,
+}
+
 /// On `/dev/zxvmo`: reads the module's [`ZxvmoVersion`].
 pub const ZXVMO_IOC_VERSION: u32 = ior::<ZxvmoVersion>(0x40);
 /// On `/dev/zxvmo`: returns a new root-resource fd (needs `CAP_SYS_RAWIO`
@@ -491,7 +585,13 @@ pub const ZXVMO_IOC_VMO_OP_RANGE: u32 = iow::<ZxvmoVmoOpRange>(0x51);
 /// the resources' iomem claims are released. Since ABI 1.2.
 pub const ZXVMO_IOC_RESOURCE_REVOKE: u32 = io(0x52);
 
+/// On any zxvmo fd: why the last call on it that failed (an ioctl, or
+/// `mmap` of it) failed, as [`ZxvmoRefusal`]; all zeros before any
+/// failure. Calls that succeed leave it as it is, as `errno`. Since ABI 1.3.
+pub const ZXVMO_IOC_LAST_REFUSAL: u32 = ior::<ZxvmoRefusal>(0x53);
+
 // The layouts are part of the ABI: no implicit padding, same on every target.
+const _: () = assert!(core::mem::size_of::<ZxvmoRefusal>() == 16);
 const _: () = assert!(core::mem::size_of::<ZxvmoVersion>() == 8);
 const _: () = assert!(core::mem::size_of::<ZxvmoResourceCreate>() == 56);
 const _: () = assert!(core::mem::size_of::<ZxvmoVmoCreate>() == 16);

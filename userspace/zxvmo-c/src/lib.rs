@@ -12,8 +12,8 @@ use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 use zxvmo::sys;
 use zxvmo::{
-    CachePolicy, Deadline, Handle, HandleBased, Resource, ResourceFlags, ResourceKind, Rights,
-    Signals, Status, VmarFlags, Vmo, VmoChildOptions, VmoOp, VmoOptions,
+    CachePolicy, Deadline, Handle, HandleBased, Refusal, Resource, ResourceFlags, ResourceKind,
+    Rights, Signals, Status, VmarFlags, Vmo, VmoChildOptions, VmoOp, VmoOptions,
 };
 
 /// `zx_status_t`.
@@ -776,6 +776,23 @@ pub extern "C" fn zx_status_get_string(status: ZxStatus) -> *const c_char {
         .as_ptr()
 }
 
+/// zxvmo's addition: why the calling thread's last call that returned
+/// `status` was refused, as a phrase ("the range touches System RAM"); ""
+/// when the kernel gave no reason beyond the status.
+#[no_mangle]
+pub extern "C" fn zxvmo_refusal_reason(status: ZxStatus) -> *const c_char {
+    static TEXTS: std::sync::OnceLock<Vec<std::ffi::CString>> = std::sync::OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        (0..sys::ZXVMO_REASON_COUNT)
+            .map(|r| std::ffi::CString::new(sys::reason_text(r)).unwrap_or_default())
+            .collect()
+    });
+    let reason = Refusal::of(Status::from_raw(status)).reason().into_raw();
+    texts
+        .get(reason as usize)
+        .map_or(c"".as_ptr(), |t| t.as_ptr())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -792,6 +809,9 @@ mod tests {
         assert_eq!(name(0), "ZX_OK");
         assert_eq!(name(sys::ZX_ERR_ACCESS_DENIED), "ZX_ERR_ACCESS_DENIED");
         assert_eq!(name(-12345), "(UNKNOWN)");
+        // SAFETY: `zxvmo_refusal_reason` returns a static C string.
+        let reason = unsafe { CStr::from_ptr(zxvmo_refusal_reason(sys::ZX_ERR_NO_MEMORY)) };
+        assert_eq!(reason.to_bytes(), b"", "no call failed on this thread");
         assert_eq!(zx_handle_close(ZX_HANDLE_INVALID), sys::ZX_OK);
         let mut size = 0u64;
         let mut addr = 0usize;

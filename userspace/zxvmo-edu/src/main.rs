@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use zxvmo::pci::PciDevice;
-use zxvmo::{Mapping, Resource, ResourceFlags, ResourceKind, Status, VmarFlags, Vmo};
+use zxvmo::{Mapping, Refusal, Resource, ResourceFlags, ResourceKind, VmarFlags, Vmo};
 
 const EDU_VENDOR: u16 = 0x1234;
 const EDU_DEVICE: u16 = 0x11e8;
@@ -25,7 +25,9 @@ const PAGE: u64 = 4096;
 
 /// What went wrong, for the one line the program prints before it exits.
 enum Failure {
-    Zx(&'static str, Status),
+    /// A zxvmo call failed: what the program was doing, the status, and
+    /// the kernel's reason.
+    Zx(&'static str, Refusal),
     Other(String),
 }
 
@@ -35,8 +37,8 @@ impl From<String> for Failure {
     }
 }
 
-fn zx(what: &'static str) -> impl Fn(Status) -> Failure {
-    move |s| Failure::Zx(what, s)
+fn zx(what: &'static str) -> impl Fn(zxvmo::Status) -> Failure {
+    move |s| Failure::Zx(what, Refusal::of(s))
 }
 
 fn factorial(regs: &Mapping, n: u32) -> Result<u32, Failure> {
@@ -176,8 +178,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Zx(what, status)) => {
-            eprintln!("zxvmo-edu: refused: cannot {what}: {status}");
+        Err(Failure::Zx(what, refusal)) => {
+            eprintln!("zxvmo-edu: refused: cannot {what}: {refusal}");
             ExitCode::from(2)
         }
         Err(Failure::Other(msg)) => {

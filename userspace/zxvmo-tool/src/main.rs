@@ -8,7 +8,8 @@
 //!
 //! Reads `/proc/PID/fd` and `/proc/PID/fdinfo`, so it needs nothing beyond
 //! reading `/proc`: as an ordinary user it sees its own processes, as root
-//! everyone's. A handle without `GET_PROPERTY` or `INSPECT` shows only its
+//! everyone's; how many processes Linux refused to show it says on
+//! stderr. A handle without `GET_PROPERTY` or `INSPECT` shows only its
 //! kind, koid and rights, as the kernel shows it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,18 +56,25 @@ impl Entry {
     }
 }
 
-/// Every zxvmo handle in every process this user may inspect.
-fn scan() -> Vec<Entry> {
+/// Every zxvmo handle in every process this user may inspect, and how
+/// many processes Linux refused to show.
+fn scan() -> (Vec<Entry>, usize) {
     let mut out = Vec::new();
+    let mut refused = 0;
     let Ok(procs) = std::fs::read_dir("/proc") else {
-        return out;
+        return (out, refused);
     };
     for p in procs.flatten() {
         let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
             continue;
         };
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-            continue;
+        let fds = match std::fs::read_dir(format!("/proc/{pid}/fd")) {
+            Ok(fds) => fds,
+            Err(e) => {
+                // Gone meanwhile (NotFound) is no refusal.
+                refused += usize::from(e.kind() == std::io::ErrorKind::PermissionDenied);
+                continue;
+            }
         };
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
             .unwrap_or_default()
@@ -102,7 +110,7 @@ fn scan() -> Vec<Entry> {
         }
     }
     out.sort_by_key(|e| (e.pid, e.fd));
-    out
+    (out, refused)
 }
 
 /// `s` as a JSON string.
@@ -261,7 +269,7 @@ fn main() {
         .iter()
         .find(|a| !a.starts_with("--"))
         .map(String::as_str);
-    let entries = scan();
+    let (entries, refused) = scan();
     match cmd {
         Some("ls") | None => ls(&entries, json),
         Some("tree") => tree(&entries, json),
@@ -271,5 +279,12 @@ fn main() {
             );
             std::process::exit(2);
         }
+    }
+    if refused > 0 {
+        eprintln!(
+            "zxvmo: {refused} processes not shown: Linux refused to list their descriptors \
+             (Permission denied: /proc/PID/fd of another user's process needs root or \
+             CAP_SYS_PTRACE)"
+        );
     }
 }

@@ -58,7 +58,9 @@ pub(crate) unsafe fn raw(
     // duration of the borrow.
     let ret = unsafe { libc::ioctl(fd.as_raw_fd(), cmd as libc::c_ulong, arg) };
     if ret < 0 {
-        Err(Status::from_io_error(&std::io::Error::last_os_error()))
+        let status = Status::from_io_error(&std::io::Error::last_os_error());
+        crate::refusal::record(fd, status);
+        Err(status)
     } else {
         Ok(ret)
     }

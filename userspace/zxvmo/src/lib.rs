@@ -3,7 +3,20 @@
 //! This crate wraps the ioctls of the `zxvmo` kernel module (`/dev/zxvmo`)
 //! in an API shaped like Fuchsia's `zx` crate. Every object is a file
 //! descriptor; a handle's rights live with its open file, and every call
-//! checks them. Errors are [`Status`] values with Zircon's codes.
+//! checks them. Errors are [`Status`] values with Zircon's codes;
+//! [`Refusal::of`] adds the kernel's reason for one (which check refused:
+//! a missing right, System RAM, a busy range, lockdown, ...):
+//!
+//! ```no_run
+//! # use zxvmo::{Refusal, Resource, ResourceFlags, ResourceKind};
+//! # let root = Resource::root()?;
+//! if let Err(status) = Resource::create(&root, ResourceKind::Mmio, ResourceFlags::EXCLUSIVE,
+//!                                       0x10_0000, 0x1000, "ram") {
+//!     // "ZX_ERR_ACCESS_DENIED (-30): access denied: the range touches System RAM"
+//!     eprintln!("refused: {}", Refusal::of(status));
+//! }
+//! # Ok::<(), zxvmo::Status>(())
+//! ```
 //!
 //! ```no_run
 //! use zxvmo::{Resource, ResourceFlags, ResourceKind, Vmo, VmarFlags};
@@ -27,6 +40,7 @@ mod handle;
 mod ioctl;
 mod mapping;
 pub mod pci;
+mod refusal;
 mod resource;
 mod rights;
 mod status;
@@ -35,6 +49,7 @@ mod vmo;
 pub use device::{Device, OpenError, DEVICE_PATH};
 pub use handle::{Handle, HandleBased, Info};
 pub use mapping::{Mapping, VmarFlags};
+pub use refusal::{Reason, Refusal};
 pub use resource::{Resource, ResourceFlags, ResourceKind};
 pub use rights::Rights;
 pub use status::Status;

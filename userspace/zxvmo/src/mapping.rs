@@ -91,7 +91,7 @@ impl Mapping {
         };
         if p == libc::MAP_FAILED {
             let err = std::io::Error::last_os_error();
-            return Err(match err.raw_os_error() {
+            let status = match err.raw_os_error() {
                 // MAP_FIXED_NOREPLACE over an existing mapping.
                 Some(libc::EEXIST) => Status::NO_MEMORY,
                 // PROT_EXEC of a file on a noexec filesystem: since 7.0
@@ -101,7 +101,14 @@ impl Mapping {
                 // mmap(2) of a file that is not a zxvmo object.
                 Some(libc::ENODEV) => Status::WRONG_TYPE,
                 _ => Status::from_io_error(&err),
-            });
+            };
+            match err.raw_os_error() {
+                Some(libc::EEXIST | libc::EPERM | libc::ENODEV) => {
+                    crate::refusal::record_status_only(status)
+                }
+                _ => crate::refusal::record(fd, status),
+            }
+            return Err(status);
         }
         if at.is_some_and(|a| a != p as usize) {
             // A kernel older than 4.17 ignores MAP_FIXED_NOREPLACE; the

@@ -619,4 +619,11 @@ fn main() {
         // SAFETY: Mappings this fuzzer made, unmapped once.
         unsafe { libc::munmap(addr as *mut _, len) };
     }
+    // From 512 on, errnos are the kernel's own inside codes (-ERESTARTSYS,
+    // zxvmo's refusal codes, ...): one reaching userspace is a bug.
+    let internal: Vec<&i32> = f.errnos.keys().filter(|&&e| e >= 512).collect();
+    if !internal.is_empty() {
+        println!("zxvmo-fuzz: FAIL: kernel-internal errnos reached userspace: {internal:?}");
+        std::process::exit(1);
+    }
 }

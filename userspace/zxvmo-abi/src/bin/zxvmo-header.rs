@@ -72,6 +72,11 @@ fn header() -> String {
         ZXVMO_IOC_GET_PROPERTY, ZXVMO_IOC_SET_PROPERTY, ZXVMO_IOC_VMO_SET_CACHE_POLICY,
         ZXVMO_IOC_VMO_CREATE_CHILD, ZXVMO_IOC_HANDLE_DUPLICATE, ZXVMO_IOC_HANDLE_REPLACE,
         ZXVMO_IOC_GET_INFO, ZXVMO_IOC_WAIT_ONE, ZXVMO_IOC_VMO_OP_RANGE, ZXVMO_IOC_RESOURCE_REVOKE,
+        ZXVMO_IOC_LAST_REFUSAL, ZXVMO_REASON_NONE, ZXVMO_REASON_RIGHTS,
+        ZXVMO_REASON_NO_CAPABILITY, ZXVMO_REASON_LOCKDOWN, ZXVMO_REASON_SYSTEM_RAM,
+        ZXVMO_REASON_BUSY, ZXVMO_REASON_OUTSIDE_RESOURCE, ZXVMO_REASON_REVOKED,
+        ZXVMO_REASON_REPLACED, ZXVMO_REASON_IN_USE, ZXVMO_REASON_MEMTYPE_CONFLICT,
+        ZXVMO_REASON_NOT_RESIZABLE, ZXVMO_REASON_COUNT,
         ZX_VMO_OP_COMMIT, ZX_VMO_OP_DECOMMIT, ZX_VMO_OP_LOCK, ZX_VMO_OP_UNLOCK,
         ZX_VMO_OP_CACHE_SYNC, ZX_VMO_OP_CACHE_INVALIDATE, ZX_VMO_OP_CACHE_CLEAN,
         ZX_VMO_OP_CACHE_CLEAN_INVALIDATE, ZX_VMO_OP_ZERO, ZX_VMO_OP_TRY_LOCK, ZX_VMO_OP_DONT_NEED,
@@ -114,6 +119,9 @@ fn header() -> String {
         rights: "uint32_t @", size: "uint64_t @", content_size: "uint64_t @",
         num_children: "uint64_t @", num_mappings: "uint64_t @", committed_bytes: "uint64_t @",
         flags: "uint32_t @", cache_policy: "uint32_t @", name: "char @[32]",
+    });
+    strukt!(o; "zxvmo_refusal", sys::ZxvmoRefusal {
+        status: "int32_t @", reason: "uint32_t @", right: "uint32_t @", reserved: "uint32_t @",
     });
     o.push_str("\n#endif /* ZXVMO_H */\n");
     o

@@ -145,6 +145,12 @@ zx_status_t zx_vmar_unmap(zx_handle_t vmar, zx_vaddr_t addr, size_t len);
 /* "ZX_OK", "ZX_ERR_ACCESS_DENIED", ...; "(UNKNOWN)" for other values. */
 const char *zx_status_get_string(zx_status_t status);
 
+/* zxvmo's addition: why the calling thread's last call that returned
+ * `status` was refused ("the handle lacks a right the call needs", "the
+ * range touches System RAM", ...); "" when the kernel gave no reason beyond
+ * the status. Static; never NULL. */
+const char *zxvmo_refusal_reason(zx_status_t status);
+
 #ifdef __cplusplus
 }
 #endif
