@@ -3,8 +3,9 @@
 # shellcheck shell=bash
 # Sets: TEST_BINS (name path lines of the in-VM Rust test binaries), FUZZ and
 # STRESS (release tools); builds the zxvmo tool and Zircon's C library.
-# Defines build_modules KDIR: zxvmo.ko and the tests' helper modules against
-# one kernel tree, and signed copies for the lockdown boot.
+# Defines build_modules KDIR [DIR]: zxvmo.ko and the tests' helper modules
+# against one kernel tree, and signed copies for the lockdown boot; and
+# stage_tree DIR: a tree of its own for one kernel's modules.
 
 export CARGO_TARGET_DIR="$repo/userspace/target"
 TEST_BINS=$(cd "$repo/tests/vmtests" && cargo test -q --release --no-run --message-format=json |
@@ -25,23 +26,45 @@ FUZZ="$CARGO_TARGET_DIR/release/zxvmo-fuzz"
 STRESS="$CARGO_TARGET_DIR/release/zxvmo-stress"
 test_bin() { awk -v n="$1" '$1 == n { print $2 }' <<<"$TEST_BINS"; }
 
-# build_modules KDIR: zxvmo.ko, the self-test module and the claim probe,
-# built in place against KDIR (Kbuild rebuilds what another kernel left),
-# and out/*-signed.ko: copies signed with KDIR's own build key, as lockdown
-# loads only signed modules.
+# build_modules KDIR [DIR]: zxvmo.ko, the self-test module and the claim
+# probe, built in DIR (default: the repository; Kbuild rebuilds what
+# another kernel left) against KDIR, and DIR/out/*-signed.ko: copies signed
+# with KDIR's own build key, as lockdown loads only signed modules.
 build_modules() {
-	local kdir=$1 ko signed
-	make -s -C "$repo" KDIR="$kdir" modules || die "building zxvmo.ko against $kdir failed"
-	make -s -C "$repo" KDIR="$kdir" M="$repo/tests/selftest-warn" modules ||
+	local kdir=$1 dir=${2:-$repo} ko signed
+	make -s -C "$dir" KDIR="$kdir" modules || die "building zxvmo.ko against $kdir failed"
+	make -s -C "$dir" KDIR="$kdir" M="$dir/tests/selftest-warn" modules ||
 		die "building the self-test module failed"
 	# The stand-in for a kernel driver that tests/vmtests/tests/claims.rs loads.
-	make -s -C "$repo" KDIR="$kdir" M="$repo/tests/claim-probe" modules ||
+	make -s -C "$dir" KDIR="$kdir" M="$dir/tests/claim-probe" modules ||
 		die "building the claim-probe module failed"
-	mkdir -p "$repo/out"
+	mkdir -p "$dir/out"
 	for ko in zxvmo.ko tests/selftest-warn/zxvmo_selftest_warn.ko; do
-		signed="$repo/out/$(basename "$ko" .ko)-signed.ko"
-		cp "$repo/$ko" "$signed"
+		signed="$dir/out/$(basename "$ko" .ko)-signed.ko"
+		cp "$dir/$ko" "$signed"
 		"$kdir/scripts/sign-file" sha512 "$kdir/certs/signing_key.pem" \
 			"$kdir/certs/signing_key.x509" "$signed" || die "signing $ko failed"
 	done
+}
+
+# stage_tree DIR: a fresh tree with what build_modules and the guest's
+# `make install` (tests/vm/installed.sh) need: the module's sources, the
+# helper modules', the packaging files and headers, tests/c, and the
+# repository's userspace build (linked). Each kernel's VM runs use their
+# own, so two kernels' runs go side by side.
+stage_tree() {
+	local dest=$1 t
+	rm -rf "$dest"
+	zxvmo_copy_sources "$dest"
+	cp -r "$repo/packaging" "$dest/"
+	cp "$repo/userspace/Cargo.toml" "$dest/userspace/"
+	cp -r "$repo/userspace/zxvmo-abi/include" "$dest/userspace/zxvmo-abi/"
+	mkdir -p "$dest/userspace/zxvmo-c" "$dest/tests/c"
+	cp -r "$repo/userspace/zxvmo-c/include" "$dest/userspace/zxvmo-c/"
+	cp "$repo/tests/c/zircon-api.c" "$dest/tests/c/"
+	for t in selftest-warn claim-probe; do
+		mkdir -p "$dest/tests/$t"
+		cp "$repo/tests/$t/Kbuild" "$repo/tests/$t"/*.rs "$repo/tests/$t"/*.c "$dest/tests/$t/"
+	done
+	ln -s "$CARGO_TARGET_DIR" "$dest/userspace/target"
 }

@@ -6,8 +6,10 @@
 #      the set-up and install checks, and zxvmo.ko built against every
 #      kernel configuration (scripts/check-builds.sh);
 #   2. the in-VM tests, the zxvmo tool and Zircon's C library built;
-#   then for each kernel in KERNELS (default: $ZXVMO_DEFAULT_KERNELS):
-#   3. zxvmo.ko, the self-test module and the claim probe built against it;
+#   3. for each kernel in KERNELS (default: $ZXVMO_DEFAULT_KERNELS), in a
+#      tree of its own (out/SERIES/tree): zxvmo.ko, the self-test module
+#      and the claim probe built against it;
+#   then for each kernel, side by side (each log printed when it ends):
 #   4. VM boot 1: the suite (tests/vm/suite.sh with the Rust VM tests), the
 #      installed module and C API (tests/vm/installed.sh) and a short
 #      hostile run (fuzz, fault injection, races, privilege);
@@ -60,30 +62,32 @@ mkdir -p "$repo/out"
 # shellcheck disable=SC2086 # one path per word
 printf '%s\n' $suite_bins >"$repo/out/suite-bins.txt"
 
-# vm_runs SERIES: steps 3 to 5 on one kernel; records its results.
+# vm_runs SERIES: steps 4 and 5 on one kernel, whose modules step 3 built
+# in out/SERIES/tree; writes its result lines to out/SERIES/results.
 vm_runs() {
-	local series=$1 kdir out rc selftest findings t0
+	local series=$1 kdir out tree rc selftest findings t0
 	t0=$(date +%s)
-	kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh"
+	kdir=$(zxvmo_kdir "$series")
 	out="$repo/out/$series"
-	step "$series: build zxvmo.ko, the self-test module and the claim probe"
-	build_modules "$kdir"
+	tree="$out/tree"
+	# (Run in a subshell: its results go through a file.)
+	result() { echo "$1" >>"$out/results"; }
 
 	step "$series: VM boot 1: the suite, the installed module and C API, a short hostile run"
 	set +e
-	KDIR="$kdir" "$here/vm-run.sh" --out "$out/ci" -- tests/vm/ci.sh "$repo/zxvmo.ko" "$kdir" \
+	KDIR="$kdir" "$here/vm-run.sh" --out "$out/ci" -- tests/vm/ci.sh "$tree/zxvmo.ko" "$kdir" \
 		"$FUZZ" "$STRESS" "$(test_bin faults)" "$(test_bin privilege)" -- "@$repo/out/suite-bins.txt"
 	rc=$?
 	set -e
 	if [ "$rc" -eq 0 ]; then
-		record "$series: VM suite and installed module: ok"
+		result "$series: VM suite and installed module: ok"
 	else
-		record "$series: VM suite: FAILED (harness exit $rc; see above, logs in out/$series/ci)"
+		result "$series: VM suite: FAILED (harness exit $rc; see above, logs in out/$series/ci)"
 	fi
 	if hostile_table "$out/ci" "short, $series" "$rc"; then
-		record "$series: VM hostile (short): ok"
+		result "$series: VM hostile (short): ok"
 	else
-		record "$series: VM hostile (short): FAILED (logs in out/$series/ci)"
+		result "$series: VM hostile (short): FAILED (logs in out/$series/ci)"
 	fi
 	# What the guest wrote through ivshmem's BAR2 must be in the host's file.
 	if python3 - "$out/ci/ivshmem.bin" <<'PY'; then
@@ -92,37 +96,68 @@ data = open(sys.argv[1], "rb").read()
 want = bytes((i * 31 + 0x5a) % 256 for i in range(64 * 1024))
 sys.exit(0 if data[3 << 20:(3 << 20) + len(want)] == want else 1)
 PY
-		record "$series: host side of ivshmem: ok (the guest's BAR2 pattern is in the backing file)"
+		result "$series: host side of ivshmem: ok (the guest's BAR2 pattern is in the backing file)"
 	else
-		record "$series: host side of ivshmem: FAILED (the guest's pattern is not in out/$series/ci/ivshmem.bin)"
+		result "$series: host side of ivshmem: FAILED (the guest's pattern is not in out/$series/ci/ivshmem.bin)"
 	fi
 
 	step "$series: VM boot 2 (lockdown=integrity): lockdown tests, then the harness self-test"
 	set +e
 	selftest=$(KDIR="$kdir" "$here/vm-run.sh" --lockdown --out "$out/lockdown" -- tests/vm/lockdown.sh \
-		out/zxvmo-signed.ko "$(test_bin lockdown)" out/zxvmo_selftest_warn-signed.ko 2>&1)
+		"$tree/out/zxvmo-signed.ko" "$(test_bin lockdown)" "$tree/out/zxvmo_selftest_warn-signed.ko" 2>&1)
 	rc=$?
 	set -e
 	echo "$selftest" | tail -n 12
 	if [ -f "$out/lockdown/lockdown.ok" ]; then
-		record "$series: VM lockdown: ok (even root is refused the root resource)"
+		result "$series: VM lockdown: ok (even root is refused the root resource)"
 	else
-		record "$series: VM lockdown: FAILED (logs in out/$series/lockdown)"
+		result "$series: VM lockdown: FAILED (logs in out/$series/lockdown)"
 	fi
 	# The run must fail (100) on exactly one finding: the self-test's WARN.
 	findings=$(grep -c "finding: " <<<"$selftest" || true)
 	if [ "$rc" -eq 100 ] && [ "$findings" = 1 ] &&
 		grep -q "finding: .*WARNING:.*zxvmo_selftest_warn" <<<"$selftest" &&
 		grep -q "| .*zxvmo harness self-test: this warning must fail the run" <<<"$selftest"; then
-		record "$series: harness self-test: ok (the WARN was caught and quoted)"
+		result "$series: harness self-test: ok (the WARN was caught and quoted)"
 	else
-		record "$series: harness self-test: FAILED (harness exit $rc, $findings findings; it must catch and quote the one WARN)"
+		result "$series: harness self-test: FAILED (harness exit $rc, $findings findings; it must catch and quote the one WARN)"
 	fi
-	record "$series: $(($(date +%s) - t0))s on kernel $(basename "$kdir")"
+	result "$series: $(($(date +%s) - t0))s on kernel $(basename "$kdir")"
 }
 
 for series in $KERNELS; do
-	vm_runs "$series"
+	step "$series: build zxvmo.ko, the self-test module and the claim probe (out/$series/tree)"
+	kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh"
+	stage_tree "$repo/out/$series/tree"
+	build_modules "$kdir" "$repo/out/$series/tree"
+	rm -f "$repo/out/$series/results"
+done
+# One kernel runs in the foreground; two run side by side (each guest's
+# tests are mostly one thread, and the machine has two cores), each log
+# printed whole when its kernel is done.
+# shellcheck disable=SC2086 # one series per word
+set -- $KERNELS
+if [ $# -eq 1 ]; then
+	vm_runs "$1" 2>&1 | tee "$repo/out/$1/run.log" || true
+else
+	pids=()
+	for series in $KERNELS; do
+		say "$series: VM runs started in the background (log: out/$series/run.log)"
+		vm_runs "$series" >"$repo/out/$series/run.log" 2>&1 &
+		pids+=($!)
+	done
+	for series in $KERNELS; do
+		wait "${pids[0]}" || true
+		pids=("${pids[@]:1}")
+		say "== $series: the VM runs' log"
+		cat "$repo/out/$series/run.log"
+	done
+fi
+for series in $KERNELS; do
+	[ -f "$repo/out/$series/results" ] && mapfile -t -O "${#results[@]}" results <"$repo/out/$series/results"
+	# The last line vm_runs writes is its time: without it, it stopped early.
+	grep -q " on kernel " "$repo/out/$series/results" 2>/dev/null ||
+		record "$series: VM runs: FAILED (they stopped before the end; see out/$series/run.log)"
 done
 
 secs=$(($(date +%s) - start))

@@ -2,7 +2,8 @@
 # One VM boot for `make test`: the suite, then the short hostile run.
 #   tests/vm/ci.sh KO KDIR FUZZ STRESS FAULTS_TESTS PRIVILEGE_TESTS -- TESTBIN...
 #   tests/vm/ci.sh KO KDIR FUZZ STRESS FAULTS_TESTS PRIVILEGE_TESTS -- @LISTFILE
-# Between the two: zxvmo as a user installs it (tests/vm/installed.sh).
+# Between the two: zxvmo as a user installs it (tests/vm/installed.sh),
+# from the tree KO was built in.
 # A @LISTFILE names the test binaries one per line: the kernel command
 # line that carries the guest's command holds only 2 KiB.
 set -u
@@ -17,7 +18,7 @@ fi
 rc=0
 "$here/suite.sh" "$ko" "$@" || rc=1
 echo "== installed"
-"$here/installed.sh" "$(pwd)" "$kdir" || rc=1
+"$here/installed.sh" "$(dirname "$ko")" "$kdir" || rc=1
 echo "== hostile input (short)"
 "$here/hostile.sh" "$ko" "$fuzz" "$stress" "$faults" "$privilege" 50000 10 || rc=1
 exit $rc

@@ -9,6 +9,9 @@
 set -u
 ko=$1
 shift
+# The claim probe built beside KO (claims.rs loads it).
+probe="$(dirname "$ko")/tests/claim-probe/zxvmo_claim_probe.ko"
+[ -f "$probe" ] && export ZXVMO_CLAIM_PROBE="$probe"
 if [ $# -eq 1 ] && [ "${1#@}" != "$1" ]; then
 	mapfile -t bins <"${1#@}"
 	set -- "${bins[@]}"

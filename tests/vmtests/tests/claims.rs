@@ -11,15 +11,23 @@ use zxvmo::{Resource, ResourceFlags, ResourceKind, Vmo};
 use zxvmo_vmtests::*;
 
 const PAGE: u64 = 4096;
-const PROBE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../claim-probe/zxvmo_claim_probe.ko"
-);
+
+/// The probe module: `$ZXVMO_CLAIM_PROBE` (tests/vm/suite.sh sets it to
+/// the one built beside the zxvmo.ko under test), else this tree's.
+fn probe() -> String {
+    std::env::var("ZXVMO_CLAIM_PROBE").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../claim-probe/zxvmo_claim_probe.ko"
+        )
+        .to_owned()
+    })
+}
 
 /// Whether a driver could claim `[base, base + size)` now.
 fn driver_can_claim(base: u64, size: u64) -> bool {
     let out = Command::new("insmod")
-        .arg(PROBE)
+        .arg(probe())
         .arg(format!("base={base:#x}"))
         .arg(format!("size={size:#x}"))
         .output()
