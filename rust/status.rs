@@ -79,6 +79,12 @@ impl Refusal {
                 },
             };
         }
+        // No private errno leaves the module, even one no reason matches.
+        let errno = if errno >= REFUSAL_BASE {
+            abi::status_to_errno(abi::ZX_ERR_INTERNAL)
+        } else {
+            errno
+        };
         Refusal {
             errno: -errno,
             record: abi::ZxvmoRefusal {

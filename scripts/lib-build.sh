@@ -51,7 +51,8 @@ build_modules() {
 # `make install` (tests/vm/installed.sh) need: the module's sources, the
 # helper modules', the packaging files and headers, tests/c, and the
 # repository's userspace build (linked). Each kernel's VM runs use their
-# own, so two kernels' runs go side by side.
+# own: the guest installs the very module under test, and the repository's
+# own zxvmo.ko (make check's) is left alone.
 stage_tree() {
 	local dest=$1 t
 	rm -rf "$dest"

@@ -6,10 +6,10 @@
 #      the set-up and install checks, and zxvmo.ko built against every
 #      kernel configuration (scripts/check-builds.sh);
 #   2. the in-VM tests, the zxvmo tool and Zircon's C library built;
-#   3. for each kernel in KERNELS (default: $ZXVMO_DEFAULT_KERNELS), in a
-#      tree of its own (out/SERIES/tree): zxvmo.ko, the self-test module
-#      and the claim probe built against it;
-#   then for each kernel in turn:
+#   then for each kernel in KERNELS (default: $ZXVMO_DEFAULT_KERNELS), one
+#   after the other:
+#   3. zxvmo.ko, the self-test module and the claim probe built against it,
+#      in a tree of its own (out/SERIES/tree);
 #   4. VM boot 1: the suite (tests/vm/suite.sh with the Rust VM tests), the
 #      installed module and C API (tests/vm/installed.sh) and a short
 #      hostile run (fuzz, fault injection, races, privilege);
@@ -62,16 +62,16 @@ mkdir -p "$repo/out"
 # shellcheck disable=SC2086 # one path per word
 printf '%s\n' $suite_bins >"$repo/out/suite-bins.txt"
 
-# vm_runs SERIES: steps 4 and 5 on one kernel, whose modules step 3 built
-# in out/SERIES/tree; writes its result lines to out/SERIES/results.
+# vm_runs SERIES: steps 3 to 5 on one kernel; records its results.
 vm_runs() {
 	local series=$1 kdir out tree rc selftest findings t0
 	t0=$(date +%s)
-	kdir=$(zxvmo_kdir "$series")
+	kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh"
 	out="$repo/out/$series"
 	tree="$out/tree"
-	# (Run in a subshell: its results go through a file.)
-	result() { echo "$1" >>"$out/results"; }
+	step "$series: build zxvmo.ko, the self-test module and the claim probe (out/$series/tree)"
+	stage_tree "$tree"
+	build_modules "$kdir" "$tree"
 
 	step "$series: VM boot 1: the suite, the installed module and C API, a short hostile run"
 	set +e
@@ -80,14 +80,14 @@ vm_runs() {
 	rc=$?
 	set -e
 	if [ "$rc" -eq 0 ]; then
-		result "$series: VM suite and installed module: ok"
+		record "$series: VM suite and installed module: ok"
 	else
-		result "$series: VM suite: FAILED (harness exit $rc; see above, logs in out/$series/ci)"
+		record "$series: VM suite: FAILED (harness exit $rc; see above, logs in out/$series/ci)"
 	fi
 	if hostile_table "$out/ci" "short, $series" "$rc"; then
-		result "$series: VM hostile (short): ok"
+		record "$series: VM hostile (short): ok"
 	else
-		result "$series: VM hostile (short): FAILED (logs in out/$series/ci)"
+		record "$series: VM hostile (short): FAILED (logs in out/$series/ci)"
 	fi
 	# What the guest wrote through ivshmem's BAR2 must be in the host's file.
 	if python3 - "$out/ci/ivshmem.bin" <<'PY'; then
@@ -96,9 +96,9 @@ data = open(sys.argv[1], "rb").read()
 want = bytes((i * 31 + 0x5a) % 256 for i in range(64 * 1024))
 sys.exit(0 if data[3 << 20:(3 << 20) + len(want)] == want else 1)
 PY
-		result "$series: host side of ivshmem: ok (the guest's BAR2 pattern is in the backing file)"
+		record "$series: host side of ivshmem: ok (the guest's BAR2 pattern is in the backing file)"
 	else
-		result "$series: host side of ivshmem: FAILED (the guest's pattern is not in out/$series/ci/ivshmem.bin)"
+		record "$series: host side of ivshmem: FAILED (the guest's pattern is not in out/$series/ci/ivshmem.bin)"
 	fi
 
 	step "$series: VM boot 2 (lockdown=integrity): lockdown tests, then the harness self-test"
@@ -109,40 +109,27 @@ PY
 	set -e
 	echo "$selftest" | tail -n 12
 	if [ -f "$out/lockdown/lockdown.ok" ]; then
-		result "$series: VM lockdown: ok (even root is refused the root resource)"
+		record "$series: VM lockdown: ok (even root is refused the root resource)"
 	else
-		result "$series: VM lockdown: FAILED (logs in out/$series/lockdown)"
+		record "$series: VM lockdown: FAILED (logs in out/$series/lockdown)"
 	fi
 	# The run must fail (100) on exactly one finding: the self-test's WARN.
 	findings=$(grep -c "finding: " <<<"$selftest" || true)
 	if [ "$rc" -eq 100 ] && [ "$findings" = 1 ] &&
 		grep -q "finding: .*WARNING:.*zxvmo_selftest_warn" <<<"$selftest" &&
 		grep -q "| .*zxvmo harness self-test: this warning must fail the run" <<<"$selftest"; then
-		result "$series: harness self-test: ok (the WARN was caught and quoted)"
+		record "$series: harness self-test: ok (the WARN was caught and quoted)"
 	else
-		result "$series: harness self-test: FAILED (harness exit $rc, $findings findings; it must catch and quote the one WARN)"
+		record "$series: harness self-test: FAILED (harness exit $rc, $findings findings; it must catch and quote the one WARN)"
 	fi
-	result "$series: $(($(date +%s) - t0))s on kernel $(basename "$kdir")"
+	record "$series: $(($(date +%s) - t0))s on kernel $(basename "$kdir")"
 }
 
-for series in $KERNELS; do
-	step "$series: build zxvmo.ko, the self-test module and the claim probe (out/$series/tree)"
-	kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh"
-	stage_tree "$repo/out/$series/tree"
-	build_modules "$kdir" "$repo/out/$series/tree"
-	rm -f "$repo/out/$series/results"
-done
 # One kernel after the other. (Side by side, two 2-CPU TCG guests on two
 # host cores starve each other: a second guest booted beside a running one
 # did not reach its command in 9 minutes.)
 for series in $KERNELS; do
-	vm_runs "$series" 2>&1 | tee "$repo/out/$series/run.log" || true
-done
-for series in $KERNELS; do
-	[ -f "$repo/out/$series/results" ] && mapfile -t -O "${#results[@]}" results <"$repo/out/$series/results"
-	# The last line vm_runs writes is its time: without it, it stopped early.
-	grep -q " on kernel " "$repo/out/$series/results" 2>/dev/null ||
-		record "$series: VM runs: FAILED (they stopped before the end; see out/$series/run.log)"
+	vm_runs "$series"
 done
 
 secs=$(($(date +%s) - start))

@@ -91,22 +91,23 @@ impl Mapping {
         };
         if p == libc::MAP_FAILED {
             let err = std::io::Error::last_os_error();
-            let status = match err.raw_os_error() {
+            // Whether zxvmo's mmap ran (and recorded why it refused), or
+            // Linux refused before it.
+            let (status, in_module) = match err.raw_os_error() {
                 // MAP_FIXED_NOREPLACE over an existing mapping.
-                Some(libc::EEXIST) => Status::NO_MEMORY,
+                Some(libc::EEXIST) => (Status::NO_MEMORY, false),
                 // PROT_EXEC of a file on a noexec filesystem: since 7.0
                 // every pseudo filesystem is one (SB_I_NOEXEC), so Linux
                 // itself refuses executable mappings of zxvmo handles.
-                Some(libc::EPERM) => Status::ACCESS_DENIED,
+                Some(libc::EPERM) => (Status::ACCESS_DENIED, false),
                 // mmap(2) of a file that is not a zxvmo object.
-                Some(libc::ENODEV) => Status::WRONG_TYPE,
-                _ => Status::from_io_error(&err),
+                Some(libc::ENODEV) => (Status::WRONG_TYPE, false),
+                _ => (Status::from_io_error(&err), true),
             };
-            match err.raw_os_error() {
-                Some(libc::EEXIST | libc::EPERM | libc::ENODEV) => {
-                    crate::refusal::record_status_only(status)
-                }
-                _ => crate::refusal::record(fd, status),
+            if in_module {
+                crate::refusal::record(fd, status);
+            } else {
+                crate::refusal::record_status_only(status);
             }
             return Err(status);
         }

@@ -123,12 +123,6 @@ impl Refusal {
     }
 }
 
-impl From<Status> for Refusal {
-    fn from(status: Status) -> Self {
-        Refusal::of(status)
-    }
-}
-
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.status)?;
