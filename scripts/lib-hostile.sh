@@ -8,9 +8,11 @@ hostile_table() {
 	local out=$1 label=$2 rc=$3 pattern reports leaks fuzz faults races priv
 	pattern='BUG:|WARNING:|UBSAN:|KASAN:|Oops|general protection fault|Kernel panic|kernel BUG|possible circular locking|possible recursive locking|inconsistent lock state|INFO: trying to register non-static key|suspicious RCU usage|INFO: task .* blocked'
 	# (grep -c exits 1 when it counts 0: not an error here.)
-	reports=$(sed -n '/zxvmo-vm: command starts/,$p' "$out/dmesg.txt" 2>/dev/null | grep -cE "$pattern" || true)
+	reports=$(sed -n '/zxvmo-vm: hostile starts/,/zxvmo-vm: hostile ends/p' "$out/dmesg.txt" 2>/dev/null |
+		grep -cE "$pattern" || true)
 	leaks=$(grep -c '^unreferenced object' "$out/kmemleak.txt" 2>/dev/null || true)
 	[ -f "$out/kmemleak.txt" ] || leaks=""
+	grep -q "zxvmo-vm: hostile starts" "$out/dmesg.txt" 2>/dev/null || reports=""
 	fuzz=$(awk '/^ZXVMO-FUZZ-CALLS/ { print $2 }' "$out/hostile.txt" 2>/dev/null || true)
 	faults=$(awk '/^ZXVMO-FAULTS/ { n += $2 } END { print n + 0 }' "$out/hostile.txt" 2>/dev/null || true)
 	races=$(awk '/^ZXVMO-STRESS-RACES/ { print $2 }' "$out/hostile.txt" 2>/dev/null || true)

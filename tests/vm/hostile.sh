@@ -8,6 +8,10 @@ ko=$1 fuzz=$2 stress=$3 faults=$4 privilege=$5 calls=$6 seconds=$7
 out=$ZXVMO_OUT/hostile.txt
 : >"$out"
 rc=0
+# What the kernel logs between these lines is the hostile run's (its table
+# counts the reports there).
+echo "zxvmo-vm: hostile starts" >/dev/kmsg
+trap 'echo "zxvmo-vm: hostile ends" >/dev/kmsg' EXIT
 insmod "$ko" || exit 1
 part() { # name command...
 	local name=$1

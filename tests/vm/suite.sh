@@ -18,8 +18,10 @@ if [ $# -eq 1 ] && [ "${1#@}" != "$1" ]; then
 fi
 failed=0
 passed=0
-ok() { echo "ok   - $*"; passed=$((passed + 1)); }
-not_ok() { echo "FAIL - $*"; failed=$((failed + 1)); }
+# Each line ends with the seconds since the one before.
+last=$SECONDS
+ok() { echo "ok   - $* [$((SECONDS - last))s]"; passed=$((passed + 1)); last=$SECONDS; }
+not_ok() { echo "FAIL - $* [$((SECONDS - last))s]"; failed=$((failed + 1)); last=$SECONDS; }
 check() {
 	local name=$1
 	shift

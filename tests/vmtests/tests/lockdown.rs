@@ -1,5 +1,7 @@
 //! Under kernel lockdown even root cannot take the root resource. Runs only
-//! in the VM that scripts/test.sh boots with `lockdown=integrity`.
+//! in the test VM after tests/vm/lockdown.sh has locked the kernel down
+//! (`integrity`, through securityfs: it can be raised while running, never
+//! lowered).
 
 use zxvmo::{Reason, Refusal, Resource, Status};
 use zxvmo_vmtests::require_vm;
@@ -7,12 +9,10 @@ use zxvmo_vmtests::require_vm;
 #[test]
 fn root_resource_is_refused_under_lockdown_even_to_root() {
     require_vm();
-    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap();
+    let level = std::fs::read_to_string("/sys/kernel/security/lockdown").unwrap();
     assert!(
-        cmdline
-            .split_whitespace()
-            .any(|w| w == "lockdown=integrity"),
-        "this test needs a VM booted with lockdown=integrity: {cmdline}"
+        level.contains("[integrity]") || level.contains("[confidentiality]"),
+        "this test needs a locked-down kernel (tests/vm/lockdown.sh): {level}"
     );
     assert_eq!(
         // SAFETY: geteuid has no preconditions.
