@@ -3,11 +3,12 @@
 #   scripts/check.sh                  (make check [KERNELS=7.3])
 # Builds the module against the first kernel in KERNELS (default 6.12) and
 # the in-VM tests (incrementally), boots the debug kernel once and runs
-# tests/vm/suite.sh: every Rust VM test group, with the deep-chain tests
-# 1,000 deep instead of make test's 10,000. The kernel log of the run is
+# tests/vm/suite.sh: every Rust VM test group, with the cascading object
+# chains 1,000 deep instead of make test's 10,000 (the other teardown
+# orders 100 instead of 1,000). The kernel log of the run is
 # scanned for reports as in make test. No host checks, installed-module
-# run, hostile run or lockdown boot: `make test` runs those. Prints its
-# time against the 120 s target.
+# run, hostile run, lockdown tests or harness self-test: `make test` runs
+# those. Prints its time against the 120 s target.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
