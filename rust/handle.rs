@@ -25,7 +25,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use crate::ffi_ext::PAGE;
 use crate::mapping::{self, Vma};
-use crate::resource::Resource;
+use crate::resource::{self, Resource};
 use crate::status::{refuse, refuse_right, zx, Refusal};
 use crate::vmo::Vmo;
 use crate::{abi, ffi_ext, uarg};
@@ -466,7 +466,9 @@ impl Handle {
     /// # Errors
     ///
     /// `ZX_ERR_WRONG_TYPE` for a handle that is not a VMO; `ZX_ERR_BAD_HANDLE` for a
-    /// replaced handle; as [`Vma::check_rights`] and [`Vmo::mmap`].
+    /// replaced handle; `ZX_ERR_ACCESS_DENIED` for a physical VMO under
+    /// lockdown ([`resource::refuse_if_locked_down`]); as
+    /// [`Vma::check_rights`] and [`Vmo::mmap`].
     pub(crate) fn mmap(&self, vma: &mut Vma<'_>, file: *mut bindings::file) -> Result {
         if self.replaced.load(Ordering::Acquire) {
             return Err(refuse(abi::ZXVMO_REASON_REPLACED));
@@ -474,6 +476,9 @@ impl Handle {
         let Object::Vmo(vmo) = &self.object else {
             return Err(zx(abi::ZX_ERR_WRONG_TYPE));
         };
+        if vmo.is_physical() {
+            resource::refuse_if_locked_down()?;
+        }
         vma.check_rights(self.rights)?;
         if self.is_view {
             // A re-map through a view (`remap_file_pages`): the file is the

@@ -187,6 +187,27 @@ pub(crate) struct Resource {
     vmos: AtomicU64,
 }
 
+/// `ZX_ERR_ACCESS_DENIED` (reason: lockdown) while the kernel is locked
+/// down: then no new way to device memory opens, whatever the caller holds.
+/// The root resource is refused, and so are new physical VMOs and new
+/// mappings of them, even from a resource or VMO taken before lockdown was
+/// raised. Mappings made before stay, as Linux keeps a PCI sysfs or
+/// `/dev/mem` mapping made before (its PCI sysfs `mmap` checks the same
+/// way, at each call).
+///
+/// # Errors
+///
+/// `ZX_ERR_ACCESS_DENIED` under lockdown (integrity or confidentiality).
+pub(crate) fn refuse_if_locked_down() -> Result {
+    // SAFETY: `security_locked_down` only reads the lockdown state.
+    let locked =
+        unsafe { ffi_ext::security_locked_down(ffi_ext::lockdown_reason_LOCKDOWN_DEV_MEM) };
+    if locked != 0 {
+        return Err(refuse(abi::ZXVMO_REASON_LOCKDOWN));
+    }
+    Ok(())
+}
+
 impl Resource {
     /// The root resource, for a caller with `CAP_SYS_RAWIO` on a kernel that
     /// is not locked down.
@@ -201,12 +222,7 @@ impl Resource {
         if !privileged {
             return Err(refuse(abi::ZXVMO_REASON_NO_CAPABILITY));
         }
-        // SAFETY: `security_locked_down` only reads the lockdown state.
-        let locked =
-            unsafe { ffi_ext::security_locked_down(ffi_ext::lockdown_reason_LOCKDOWN_DEV_MEM) };
-        if locked != 0 {
-            return Err(refuse(abi::ZXVMO_REASON_LOCKDOWN));
-        }
+        refuse_if_locked_down()?;
         let mut name = [0u8; abi::ZX_MAX_NAME_LEN];
         name[..4].copy_from_slice(b"root");
         Arc::new(

@@ -245,13 +245,15 @@ impl Vmo {
     ///
     /// `ZX_ERR_INVALID_ARGS` for a misaligned or empty range,
     /// `ZX_ERR_OUT_OF_RANGE` for an overflowing one or one beyond the
-    /// physical address width, `ZX_ERR_ACCESS_DENIED` when the resource does
-    /// not grant it or it fails the iomem checks, `ZX_ERR_NO_MEMORY` when
+    /// physical address width, `ZX_ERR_ACCESS_DENIED` under lockdown
+    /// ([`resource::refuse_if_locked_down`]), when the resource does not
+    /// grant it or it fails the iomem checks, `ZX_ERR_NO_MEMORY` when
     /// allocation fails.
     pub(crate) fn create_physical(
         resource: &Arc<Resource>,
         args: &abi::ZxvmoVmoCreatePhysical,
     ) -> Result<Arc<Self>> {
+        resource::refuse_if_locked_down()?;
         resource.grant().check()?;
         resource.check_vmo_range(args.paddr, args.size)?;
         let backing = Backing::Physical(Physical::new(resource.clone(), args.paddr, args.size)?);

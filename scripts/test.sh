@@ -109,7 +109,7 @@ vm_runs() {
 		case $part:$verdict in
 		suite:ok) record "$series: VM suite: ok ($secs)" ;;
 		installed:ok) record "$series: installed module and Zircon's C API: ok ($secs)" ;;
-		lockdown:ok) [ -f "$out/vm/lockdown.ok" ] && record "$series: VM lockdown: ok, even root is refused the root resource ($secs)" ||
+		lockdown:ok) [ -f "$out/vm/lockdown.ok" ] && record "$series: VM lockdown: ok, once locked down nothing new reaches device memory, not even from what was taken before ($secs)" ||
 			record "$series: VM lockdown: FAILED (no lockdown.ok)" ;;
 		hostile:*) ;;
 		*) record "$series: VM $part: FAILED${verdict:+ ($secs)} (see above, logs in out/$series/vm)" ;;

@@ -141,8 +141,10 @@ pub const ZXVMO_REASON_NONE: ZxvmoReason = 0;
 pub const ZXVMO_REASON_RIGHTS: ZxvmoReason = 1;
 /// `ZX_ERR_ACCESS_DENIED`: the root resource needs `CAP_SYS_RAWIO`.
 pub const ZXVMO_REASON_NO_CAPABILITY: ZxvmoReason = 2;
-/// `ZX_ERR_ACCESS_DENIED`: the kernel is locked down (`lockdown=`), which
-/// forbids raw device memory even to root.
+/// `ZX_ERR_ACCESS_DENIED`: the kernel is locked down (`lockdown=`, or raised
+/// while it runs), which forbids new ways to raw device memory even to root:
+/// the root resource, and new physical VMOs and new mappings of them, even
+/// from a resource or VMO taken before.
 pub const ZXVMO_REASON_LOCKDOWN: ZxvmoReason = 3;
 /// `ZX_ERR_ACCESS_DENIED`: the range touches System RAM.
 pub const ZXVMO_REASON_SYSTEM_RAM: ZxvmoReason = 4;
