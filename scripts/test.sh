@@ -79,7 +79,7 @@ host_pid=$!
 
 # vm_runs SERIES: steps 3 and 4 on one kernel; records its results.
 vm_runs() {
-	local series=$1 kdir out tree rc t0 part name verdict secs
+	local series=$1 kdir out tree rc t0 part name verdict secs hostile_rc
 	t0=$(date +%s)
 	kdir=$(zxvmo_kdir "$series") || die "no $series test kernel: run scripts/setup.sh"
 	out="$repo/out/$series"
@@ -115,7 +115,9 @@ vm_runs() {
 		*) record "$series: VM $part: FAILED${verdict:+ ($secs)} (see above, logs in out/$series/vm)" ;;
 		esac
 	done
-	if hostile_table "$out/vm" "short, $series" "$([ "$(grep -c '^hostile ok' "$out/vm/parts.txt" 2>/dev/null)" = 1 ] && echo 0 || echo 1)"; then
+	hostile_rc=1
+	grep -q '^hostile ok' "$out/vm/parts.txt" 2>/dev/null && hostile_rc=0
+	if hostile_table "$out/vm" "short, $series" "$hostile_rc"; then
 		record "$series: VM hostile (short): ok ($(awk '$1 == "hostile" { print $3 }' "$out/vm/parts.txt"))"
 	else
 		record "$series: VM hostile (short): FAILED (logs in out/$series/vm)"

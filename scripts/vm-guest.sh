@@ -36,11 +36,12 @@ if [ "${kmemleak:-0}" = 1 ]; then
 	echo scan >&9
 	sleep $((5 - (SECONDS - ended) > 0 ? 5 - (SECONDS - ended) : 0))
 	echo scan >&9
+	# (A report whose stamp cannot be read is kept: it fails the run.)
 	awk -v start="$start_jiffies" '
 		/^unreferenced object/ { flush(); block = $0 "\n"; j = -1; next }
 		block != "" { block = block $0 "\n" }
 		/^  comm ".*", pid [0-9]+, jiffies [0-9]+/ { j = $NF + 0 }
-		function flush() { if (block != "" && j >= start) printf "%s", block; block = "" }
+		function flush() { if (block != "" && (j < 0 || j >= start)) printf "%s", block; block = "" }
 		END { flush() }' <&8 >"$out/kmemleak.txt"
 	echo "zxvmo-vm: kmemleak scanned" >/dev/kmsg
 fi

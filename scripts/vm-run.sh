@@ -160,7 +160,7 @@ PY
 	set +e
 	# Through a pipe: QEMU reopens its stdout, which truncates a file.
 	"${qemu_argv[@]}" </dev/null 2>&1 | tee "$out/console.log"
-	vng_rc=${PIPESTATUS[0]}
+	qemu_rc=${PIPESTATUS[0]}
 	set -e
 }
 
@@ -171,10 +171,10 @@ for attempt in 1 2; do
 	boot "$@"
 	if [ ! -f "$out/dmesg.txt" ]; then
 		# A guest that died before its command reported (QEMU or
-		# virtme-ng-init failing at start, seen rarely under TCG) gets one
+		# its init failing at start, seen rarely under TCG) gets one
 		# more boot; dying twice fails the run below.
 		[ "$attempt" = 1 ] || break
-		say "the guest died before reporting (vng exit $vng_rc); booting again"
+		say "the guest died before reporting (QEMU exit $qemu_rc); booting again"
 		continue
 	fi
 	boot_findings=$(sed '/zxvmo-vm: command starts/q' "$out/dmesg.txt" | grep -E "$pattern" || true)
@@ -184,7 +184,7 @@ for attempt in 1 2; do
 done
 
 if [ ! -f "$out/dmesg.txt" ]; then
-	say "FAIL: the guest died before reporting (vng exit $vng_rc); rerun with vng -v to see its console"
+	say "FAIL: the guest died before reporting (QEMU exit $qemu_rc; its output: $out/console.log)"
 	exit 101
 fi
 rc=$(cat "$out/rc")

@@ -177,14 +177,14 @@ fn main() {
     let _ = fs::write("/proc/sys/kernel/hostname", hostname);
 
     let cmdline = fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    let ports = ports();
     let rc = match user_script(&cmdline) {
-        Some(script) => run(&script, &env),
+        Some(script) => run(&script, &env, &ports),
         None => {
             log("no virtme.exec= command on the kernel command line");
             255
         }
     };
-    let ports = ports();
     if let Some(ret) = ports.get("virtme.ret") {
         if let Ok(mut f) = OpenOptions::new().write(true).open(ret) {
             let _ = write!(f, "{rc}");
@@ -200,8 +200,7 @@ fn main() {
 
 /// Runs the command in its own session, its output on virtme-ng's ports,
 /// and reaps every orphan until it is done; returns its exit code.
-fn run(script: &str, env: &HashMap<String, String>) -> i32 {
-    let ports = ports();
+fn run(script: &str, env: &HashMap<String, String>, ports: &HashMap<String, String>) -> i32 {
     let open = |name: &str| -> Stdio {
         match ports
             .get(name)
