@@ -103,7 +103,7 @@ uninstall:
 		! getent group zxvmo >/dev/null || groupdel zxvmo; \
 	fi
 
-# KERNELS=6.12 (the default), 7.3, or "6.12 7.3".
+# KERNELS="6.12 7.3" (the default), 6.12 or 7.3.
 KERNELS ?=
 export KERNELS
 test:

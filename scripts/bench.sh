@@ -12,7 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/config.sh"
 cd "$repo"
-"$here/setup.sh"
+# (Only the kernel this runs on: the first.)
+KERNELS=${ZXVMO_KERNELS%% *} "$here/setup.sh"
 bench_kdir=$("$here/build-bench-kernel.sh")
 export CARGO_TARGET_DIR="$repo/userspace/target"
 (cd tests/vmtests && cargo build -q --release --bin zxvmo-bench)

@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/config.sh"
 cd "$repo"
-"$here/setup.sh"
+# (Only the kernel this runs on: the first.)
+KERNELS=${ZXVMO_KERNELS%% *} "$here/setup.sh"
 say "building zxvmo.ko and zxvmo-edu"
 make -s modules
 (cd userspace && cargo build -q --release -p zxvmo-edu)

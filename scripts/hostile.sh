@@ -17,7 +17,8 @@ case ${1:-} in
 "") ;;
 *) die "usage: scripts/hostile.sh [--short]" ;;
 esac
-"$here/setup.sh"
+# (Only the kernel this runs on: the first.)
+KERNELS=${ZXVMO_KERNELS%% *} "$here/setup.sh"
 . "$here/lib-hostile.sh"
 . "$here/lib-build.sh"
 build_modules "$(zxvmo_kdir)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what zxvmo needs and builds (or reuses) the cached test kernels
-# (KERNELS=6.12 by default; KERNELS="6.12 7.3" builds both).
+# (KERNELS="6.12 7.3" by default; KERNELS=6.12 builds only that one).
 # Idempotent: when everything is in place it only checks, in seconds.
 #
 # It respects the machine it runs on:

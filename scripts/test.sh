@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README's test command: does the set-up it needs, then runs every check.
-#   scripts/test.sh                     (make test: Linux 6.12)
-#   KERNELS="6.12 7.3" scripts/test.sh  (make test KERNELS="6.12 7.3")
+#   scripts/test.sh                     (make test: Linux 6.12 and 7.3)
+#   KERNELS=6.12 scripts/test.sh        (make test KERNELS=6.12: one)
 #   1. the in-VM tests, the zxvmo tool and Zircon's C library built;
 #   2. host checks, in the background beside steps 3 and 4: rustfmt, clippy
 #      and `cargo test` of the userspace workspace, the set-up and install
