@@ -83,7 +83,7 @@ kmake rustavailable >"$dir/rustavailable.log" 2>&1 ||
 	die "the kernel rejects this Rust toolchain ($rustc_ver, $bindgen_ver): $(tail -n3 "$dir/rustavailable.log")"
 
 jobs=$(($(nproc) + 1))
-say "compiling the kernel with -j$jobs (about 17 minutes on 2 cores); log: $dir/build.log"
+say "compiling the kernel with -j$jobs (13 to 16 minutes on 2 cores); log: $dir/build.log"
 kmake -j"$jobs" >"$dir/build.log" 2>&1 &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
