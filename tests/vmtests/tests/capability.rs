@@ -1137,11 +1137,8 @@ fn a_stalled_user_buffer_stalls_only_its_own_caller() {
     );
 }
 
-/// (`beside_`: tests/vm/suite.sh runs it on the guest's second CPU, beside
-/// the other binaries. It uses only objects of its own and counts nothing
-/// global; it takes 32 huge pages for its life, which nothing else uses.)
 #[test]
-fn beside_every_offset_reads_writes_and_slices_and_snapshots_stay_sparse() {
+fn every_offset_reads_writes_and_slices_and_snapshots_stay_sparse() {
     require_vm();
     // 1 byte at 2^50 of a VMO of 2^50 + 4096 bytes.
     let big = Vmo::create_with_opts(VmoOptions::NON_RESIZABLE, (1 << 50) + PAGE as u64).unwrap();
