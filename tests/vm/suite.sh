@@ -74,24 +74,16 @@ check "modinfo has a description, license and the mode parameter" modinfo_comple
 check "/sys/module/zxvmo/parameters/mode reads 384 (0600)" \
 	grep -qx 384 /sys/module/zxvmo/parameters/mode
 
-# A test binary's name without cargo's hash (by the shell: no exec).
-bin_name() {
-	local name=${1##*/}
-	echo "${name%-*}"
-}
-# run_tests NAME BIN ARGS...: one libtest run, its output indented.
-run_tests() {
-	local name=$1
-	shift
+for bin in "$@"; do
+	# The binary's name without cargo's hash (by the shell: no exec).
+	name=${bin##*/}
+	name=${name%-*}
 	echo "# running $name"
-	if "$@" --test-threads=1 2>&1 | sed 's/^/    /'; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+	if "$bin" --test-threads=1 2>&1 | sed 's/^/    /'; [ "${PIPESTATUS[0]}" -eq 0 ]; then
 		ok "rust tests: $name"
 	else
 		not_ok "rust tests: $name"
 	fi
-}
-for bin in "$@"; do
-	run_tests "$(bin_name "$bin")" "$bin"
 done
 
 check "rmmod zxvmo" rmmod zxvmo
