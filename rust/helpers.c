@@ -21,6 +21,7 @@
 #endif
 #include <linux/shmem_fs.h>
 #include <linux/sched.h>
+#include <linux/uaccess.h>
 #include <asm/processor.h>
 
 #include "helpers.h"
@@ -169,6 +170,11 @@ vm_fault_t zxvmo_insert_pfn_pud(struct vm_fault *vmf, unsigned long pfn,
 #else
 	return VM_FAULT_FALLBACK;
 #endif
+}
+
+unsigned long zxvmo_clear_user(void __user *to, unsigned long n)
+{
+	return clear_user(to, n);
 }
 
 struct mm_struct *zxvmo_current_mm(void)

@@ -71,6 +71,10 @@ unsigned int zxvmo_insert_pfn_pmd(struct vm_fault *vmf, unsigned long pfn,
 unsigned int zxvmo_insert_pfn_pud(struct vm_fault *vmf, unsigned long pfn,
 				  bool write);
 
+/* clear_user() (a static inline): zeroes @n bytes of user memory at @to;
+ * returns how many could not be. */
+unsigned long zxvmo_clear_user(void __user *to, unsigned long n);
+
 /* current->mm. */
 struct mm_struct *zxvmo_current_mm(void);
 

@@ -11,7 +11,8 @@
 //! Reads and writes move data between the file and kernel buffers only:
 //! the VMO copies between those buffers and user memory with no lock held
 //! (see [`crate::vmo`]), so a user buffer whose fault never completes
-//! stalls only its own caller.
+//! stalls only its own caller. [`ShmemFile::is_hole`] lets a read skip the
+//! kernel buffer where the file holds nothing.
 
 use crate::{abi, ffi_ext, status::zx};
 use kernel::bindings;
@@ -131,6 +132,25 @@ impl ShmemFile {
             done += n as usize;
         }
         Ok(())
+    }
+
+    /// Whether `[pos, pos + len)` of the file holds no data, so that it
+    /// reads as zeros: no page there was ever written (`SEEK_DATA` finds
+    /// none before its end), or it lies past the file's end. `false` when
+    /// the file cannot tell (then the caller reads it as usual).
+    pub(crate) fn is_hole(&self, pos: u64, len: u64) -> bool {
+        let Ok(start) = bindings::loff_t::try_from(pos) else {
+            return false;
+        };
+        // SAFETY: By the type invariant `file` is valid. shmem's llseek
+        // takes the inode lock itself (and moves only the file position,
+        // which nothing here uses: every read and write names its own).
+        let data = unsafe { bindings::vfs_llseek(self.file, start, bindings::SEEK_DATA as i32) };
+        if data == -(bindings::ENXIO as bindings::loff_t) {
+            // No data at or after `pos`, or `pos` is past the end.
+            return true;
+        }
+        data >= 0 && pos.checked_add(len).is_some_and(|end| data as u64 >= end)
     }
 
     /// Writes `buf` at `pos` of the file. The caller checked the range

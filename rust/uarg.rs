@@ -21,6 +21,22 @@ pub(crate) fn user_slice(addr: usize, len: usize) -> UserSlice {
     UserSlice::new(addr, len)
 }
 
+/// Sets the `len` bytes of user memory at address `addr` to zero.
+///
+/// # Errors
+///
+/// `EFAULT` when any of them cannot be written (those before it may be).
+pub(crate) fn clear(addr: usize, len: usize) -> Result {
+    // SAFETY: `clear_user` checks that the range is user memory
+    // (`access_ok`) and handles faults; any address is safe to pass.
+    let left = unsafe { crate::ffi_ext::zxvmo_clear_user(addr as *mut _, len as _) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(EFAULT)
+    }
+}
+
 /// Reads the `T` that userspace passed at `arg`.
 pub(crate) fn read<T: FromBytes>(arg: usize) -> Result<T> {
     user_slice(arg, core::mem::size_of::<T>()).reader().read()

@@ -561,6 +561,8 @@ impl Vmo {
     /// The data moves in chunks of at most [`RW_CHUNK`] bytes through a
     /// kernel buffer: user memory is copied with no lock held, the file
     /// under `io` with the range checked against the size of the moment.
+    /// A read of a whole chunk that the file holds no data for (never
+    /// written, or decommitted) clears the user's bytes instead.
     /// Offsets and lengths are 64-bit throughout; a single call may move
     /// more than `MAX_RW_COUNT`.
     ///
@@ -588,9 +590,9 @@ impl Vmo {
         }
         let mut bounce = KVVec::from_elem(0u8, len.min(RW_CHUNK), GFP_KERNEL_ACCOUNT)
             .map_err(|_| zx(abi::ZX_ERR_NO_MEMORY))?;
-        // One cursor over the user buffer; only the direction's half is used.
+        // One cursor over the user buffer for writes; reads name each
+        // chunk's part (a chunk may be cleared instead of copied).
         let mut reader = uarg::user_slice(buffer, len).reader();
-        let mut writer = uarg::user_slice(buffer, len).writer();
         let mut done = 0usize;
         while done < len {
             let n = (len - done).min(RW_CHUNK);
@@ -606,14 +608,28 @@ impl Vmo {
                 }
                 file.write_at(pos, chunk)?;
             } else {
-                {
+                let hole = {
                     let _io = self.io.lock();
                     if !in_range(done as u64, n as u64) {
                         return Err(zx(abi::ZX_ERR_OUT_OF_RANGE));
                     }
-                    file.read_at(pos, chunk)?;
+                    // A whole chunk of never-written memory is zeros as of
+                    // now: clear the user's bytes instead of copying
+                    // zeros through the kernel buffer (a sparse read then
+                    // costs a clear, not a memset and a copy).
+                    let hole = n == RW_CHUNK && file.is_hole(pos, n as u64);
+                    if !hole {
+                        file.read_at(pos, chunk)?;
+                    }
+                    hole
+                };
+                if hole {
+                    uarg::clear(buffer + done, n)?;
+                } else {
+                    uarg::user_slice(buffer + done, n)
+                        .writer()
+                        .write_slice(chunk)?;
                 }
-                writer.write_slice(chunk)?;
             }
             done += n;
         }

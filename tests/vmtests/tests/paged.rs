@@ -183,6 +183,104 @@ fn read_and_write_at_offsets_with_bounds() {
     assert_eq!(wo.read(&mut buf, 0), Err(Status::ACCESS_DENIED));
 }
 
+/// A large read clears the user's bytes of a 64 KiB piece the VMO holds no
+/// data for, instead of copying zeros (the module's read moves 64 KiB at a
+/// time). Every piece must still read exactly as the VMO holds it: data,
+/// never-written memory, decommitted memory, at offsets aligned to nothing,
+/// into a buffer full of 0xff; and a buffer that ends in unmapped memory
+/// is refused there, in a hole as in data.
+#[test]
+fn large_reads_see_data_and_zeros_exactly_wherever_they_lie() {
+    const CHUNK: u64 = 64 << 10;
+    let size = 16 * CHUNK;
+    require_vm();
+    let v = Vmo::create_with_opts(VmoOptions::NON_RESIZABLE, size).unwrap();
+    let mut model = vec![0u8; size as usize];
+    let mut put = |v: &Vmo, data: &[u8], at: u64| {
+        v.write(data, at).unwrap();
+        model[at as usize..at as usize + data.len()].copy_from_slice(data);
+    };
+    put(&v, b"first", 0);
+    put(&v, b"one past a piece", CHUNK + 5);
+    put(&v, b"ends a piece", 5 * CHUNK - 12);
+    put(&v, &[0x5a; 3 * PAGE as usize], 10 * CHUNK - PAGE);
+    put(&v, b"last", size - 4);
+    let check = |v: &Vmo, model: &[u8], what: &str| {
+        let size = model.len() as u64;
+        for (at, len) in [
+            (0, size),
+            (3, size - 3),
+            (PAGE + 7, size - 2 * PAGE),
+            (2 * CHUNK, 3 * CHUNK),
+        ] {
+            let mut buf = vec![0xffu8; len as usize];
+            v.read(&mut buf, at).unwrap();
+            let want = &model[at as usize..(at + len) as usize];
+            if let Some(i) = (0..buf.len()).find(|&i| buf[i] != want[i]) {
+                panic!(
+                    "{what}: a read of {len} bytes at {at}: byte {} is {:#x}, the VMO holds {:#x}",
+                    at as usize + i,
+                    buf[i],
+                    want[i]
+                );
+            }
+        }
+    };
+    check(&v, &model, "written");
+    // Decommitted memory reads as zeros again, in a hole as in data.
+    v.op_range(zxvmo::VmoOp::DECOMMIT, CHUNK, 4 * CHUNK)
+        .unwrap();
+    model[CHUNK as usize..5 * CHUNK as usize].fill(0);
+    check(&v, &model, "decommitted");
+    // A slice starts inside its parent's file: its pieces are not the
+    // parent's.
+    let s = v
+        .create_child(VmoChildOptions::SLICE, 9 * CHUNK, 7 * CHUNK)
+        .unwrap();
+    check(&s, &model[9 * CHUNK as usize..], "a slice");
+
+    // A buffer whose last page is unmapped: refused (INVALID_ARGS, as for
+    // any bad buffer) whether that piece is a hole or data.
+    let len = 2 * CHUNK as usize;
+    // SAFETY: A fresh anonymous mapping, unmapped below.
+    let buf = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(buf, libc::MAP_FAILED);
+    let last = buf as usize + len - PAGE as usize;
+    // SAFETY: The last page of the mapping made above.
+    let unmapped = unsafe { libc::munmap(last as *mut _, PAGE as usize) };
+    assert_eq!(unmapped, 0);
+    for (at, what) in [(6 * CHUNK, "a hole"), (9 * CHUNK, "data")] {
+        let mut rw = sys::ZxvmoVmoRw {
+            offset: at,
+            buffer: buf as u64,
+            len: len as u64,
+        };
+        let r = raw_ioctl(
+            v.as_fd(),
+            sys::ZXVMO_IOC_VMO_READ,
+            &mut rw as *mut _ as usize,
+        );
+        assert_eq!(
+            r.map_err(Status::from_errno),
+            Err(Status::INVALID_ARGS),
+            "a read of {what} into a buffer that ends unmapped"
+        );
+    }
+    // SAFETY: The rest of the mapping made above.
+    unsafe { libc::munmap(buf, len - PAGE as usize) };
+    // Seven pages written, two of them decommitted: reads commit nothing.
+    assert_eq!(v.basic_info().unwrap().committed_bytes, 5 * PAGE);
+}
+
 #[test]
 fn set_size_grows_and_shrinks_keeping_data_below_and_zeroing_beyond() {
     let v = vmo(3 * PAGE);
