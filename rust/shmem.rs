@@ -134,23 +134,35 @@ impl ShmemFile {
         Ok(())
     }
 
-    /// Whether `[pos, pos + len)` of the file holds no data, so that it
-    /// reads as zeros: no page there was ever written (`SEEK_DATA` finds
-    /// none before its end), or it lies past the file's end. `false` when
-    /// the file cannot tell (then the caller reads it as usual).
-    pub(crate) fn is_hole(&self, pos: u64, len: u64) -> bool {
+    /// The offset of the first data at or after `pos` (`SEEK_DATA`), or
+    /// `None` when there is none before the file's end (or `pos` lies past
+    /// it): all of it reads as zeros. Where shmem cannot tell, `pos` itself,
+    /// so that callers read instead of assuming zeros.
+    fn next_data(&self, pos: u64) -> Option<u64> {
         let Ok(start) = bindings::loff_t::try_from(pos) else {
-            return false;
+            return Some(pos);
         };
         // SAFETY: By the type invariant `file` is valid. shmem's llseek
-        // takes the inode lock itself (and moves only the file position,
-        // which nothing here uses: every read and write names its own).
+        // takes the inode lock itself, and moves only the file position,
+        // which nothing here uses: every read and write names its own.
         let data = unsafe { bindings::vfs_llseek(self.file, start, bindings::SEEK_DATA as i32) };
         if data == -(bindings::ENXIO as bindings::loff_t) {
-            // No data at or after `pos`, or `pos` is past the end.
-            return true;
+            None
+        } else if data < 0 {
+            Some(pos)
+        } else {
+            Some(data as u64)
         }
-        data >= 0 && pos.checked_add(len).is_some_and(|end| data as u64 >= end)
+    }
+
+    /// Whether `[pos, pos + len)` of the file holds no data, so that it
+    /// reads as zeros: no page there was ever written (or it was
+    /// decommitted), or it lies past the file's end.
+    pub(crate) fn is_hole(&self, pos: u64, len: u64) -> bool {
+        match self.next_data(pos) {
+            None => true,
+            Some(data) => pos.checked_add(len).is_some_and(|end| data >= end),
+        }
     }
 
     /// Writes `buf` at `pos` of the file. The caller checked the range
@@ -242,21 +254,20 @@ impl ShmemFile {
         let end = from + len;
         let mut pos = from;
         while pos < end {
+            let data = match src.next_data(pos) {
+                Some(data) if data < end => data,
+                // Only zeros from `pos` to the end.
+                _ => break,
+            };
             // SAFETY: By the type invariant `src.file` is valid.
-            let data =
-                unsafe { bindings::vfs_llseek(src.file, pos as _, bindings::SEEK_DATA as _) };
-            if data < 0 || data as u64 >= end {
-                // ENXIO: no data at or after `pos`.
-                break;
-            }
-            // SAFETY: As above.
-            let hole = unsafe { bindings::vfs_llseek(src.file, data, bindings::SEEK_HOLE as _) };
+            let hole =
+                unsafe { bindings::vfs_llseek(src.file, data as _, bindings::SEEK_HOLE as _) };
             let stop = if hole < 0 {
                 end
             } else {
                 (hole as u64).min(end)
             };
-            let mut at = data as u64;
+            let mut at = data;
             while at < stop {
                 let n = ((stop - at) as usize).min(page);
                 let mut rpos = at as bindings::loff_t;
