@@ -5,9 +5,9 @@
 # the in-VM tests (incrementally), boots the debug kernel once and runs
 # tests/vm/suite.sh: every Rust VM test group, with the cascading object
 # chains 1,000 deep instead of make test's 10,000 (the other teardown
-# orders 100 instead of 1,000), in a 1 GiB guest instead of 2 (the suite
-# needs no more; each kmemleak scan reads the KASAN shadow of all the
-# guest's RAM, and takes 6.8 s instead of 9.5). The kernel log of the run is
+# orders 100 instead of 1,000), in a 1 GiB guest as make test's (each
+# kmemleak scan reads the KASAN shadow of all the guest's RAM: 6.8 s, not
+# 9.5 as at 2 GiB). The kernel log of the run is
 # scanned for reports as in make test. No host checks, installed-module
 # run, hostile run, lockdown tests or harness self-test: `make test` runs
 # those. Prints its time against the 120 s target.

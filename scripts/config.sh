@@ -13,6 +13,11 @@ KERNEL_RUSTC=/usr/bin/rustc
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 export PATH="$CARGO_BIN:$HOME/.local/bin:$PATH"
 
+# What in a guest's kernel log is a report that fails a run (KASAN, UBSAN,
+# lockdep, RCU, hung tasks, WARN, BUG, Oops): scripts/vm-run.sh judges every
+# run by it, and scripts/lib-hostile.sh counts it in the hostile run's table.
+ZXVMO_REPORT_PATTERN='BUG:|WARNING:|UBSAN:|KASAN:|Oops|general protection fault|Kernel panic|kernel BUG|possible circular locking|possible recursive locking|inconsistent lock state|INFO: trying to register non-static key|suspicious RCU usage|INFO: task .* blocked'
+
 say() { printf '\033[1m[zxvmo]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[zxvmo] error:\033[0m %s\n' "$*" >&2; exit 1; }
 

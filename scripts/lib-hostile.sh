@@ -1,4 +1,5 @@
-# The hostile run's table; sourced by scripts/hostile.sh and scripts/test.sh.
+# The hostile run's table; sourced by scripts/hostile.sh and scripts/test.sh
+# (after scripts/config.sh).
 # shellcheck shell=bash
 
 # hostile_table OUTDIR LABEL VM_EXIT: prints the table from a VM run of
@@ -6,7 +7,7 @@
 # kernel reported nothing and leaked nothing.
 hostile_table() {
 	local out=$1 label=$2 rc=$3 pattern reports leaks fuzz faults races priv
-	pattern='BUG:|WARNING:|UBSAN:|KASAN:|Oops|general protection fault|Kernel panic|kernel BUG|possible circular locking|possible recursive locking|inconsistent lock state|INFO: trying to register non-static key|suspicious RCU usage|INFO: task .* blocked'
+	pattern=$ZXVMO_REPORT_PATTERN
 	# (grep -c exits 1 when it counts 0: not an error here.)
 	reports=$(sed -n '/zxvmo-vm: hostile starts/,/zxvmo-vm: hostile ends/p' "$out/dmesg.txt" 2>/dev/null |
 		grep -cE "$pattern" || true)

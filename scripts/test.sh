@@ -90,8 +90,11 @@ vm_runs() {
 
 	step "$series: one VM boot: the suite, the installed module and C API, a short hostile run, lockdown, the harness self-test"
 	rm -rf "$out/vm"
+	# A 1 GiB guest: every part passes in it on both kernels, and each of
+	# the two kmemleak scans at the end (which read the KASAN shadow of all
+	# its RAM) takes 6.8 s instead of 9.5.
 	set +e
-	KDIR="$kdir" "$here/vm-run.sh" --self-test --out "$out/vm" -- tests/vm/ci.sh "$tree/zxvmo.ko" "$kdir" \
+	KDIR="$kdir" "$here/vm-run.sh" --self-test --memory 1G --out "$out/vm" -- tests/vm/ci.sh "$tree/zxvmo.ko" "$kdir" \
 		"$FUZZ" "$STRESS" "$(test_bin faults)" "$(test_bin privilege)" "$(test_bin lockdown)" \
 		"$tree/out/zxvmo-signed.ko" "$tree/out/zxvmo_selftest_warn-signed.ko" -- "@$repo/out/suite-bins.txt" \
 		2>&1 | tee "$out/vm.log"
