@@ -11,17 +11,7 @@
 set -u
 repo=$1 kdir=$2
 kver=$(uname -r)
-failed=0
-passed=0
-# Each line ends with the seconds since the one before.
-last=$SECONDS
-ok() { echo "ok   - $* [$((SECONDS - last))s]"; passed=$((passed + 1)); last=$SECONDS; }
-not_ok() { echo "FAIL - $* [$((SECONDS - last))s]"; failed=$((failed + 1)); last=$SECONDS; }
-check() {
-	local name=$1
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name: $(tail -n 20 <<<"$out")"; fi
-}
+. "${0%/*}/lib-check.sh"
 work=${ZXVMO_OUT:-/tmp}/installed
 rm -rf "$work"
 mkdir -p "$work"
