@@ -262,10 +262,12 @@ impl ShmemFile {
             // SAFETY: By the type invariant `src.file` is valid.
             let hole =
                 unsafe { bindings::vfs_llseek(src.file, data as _, bindings::SEEK_HOLE as _) };
-            let stop = if hole < 0 {
-                end
-            } else {
-                (hole as u64).min(end)
+            // SEEK_HOLE finds where the data from `data` ends (at the
+            // latest, the file's end); where it cannot tell, copy to `end`.
+            // Either way the loop moves on: `stop > data >= pos`.
+            let stop = match u64::try_from(hole) {
+                Ok(hole) if hole > data => hole.min(end),
+                _ => end,
             };
             let mut at = data;
             while at < stop {

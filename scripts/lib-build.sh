@@ -1,7 +1,8 @@
 # Builds what the VM runs; sourced by scripts/test.sh, scripts/check.sh and
 # scripts/hostile.sh.
 # shellcheck shell=bash
-# Sets: TEST_BINS (name path lines of the in-VM Rust test binaries), FUZZ and
+# Sets: TEST_BINS (name path lines of the in-VM Rust test binaries, by name:
+# the suite runs them in this order, the same in every run), FUZZ and
 # STRESS (release tools); builds the zxvmo tool and Zircon's C library.
 # Defines build_modules KDIR [DIR]: zxvmo.ko and the tests' helper modules
 # against one kernel tree, and signed copies for the lockdown boot; and
@@ -10,10 +11,13 @@
 export CARGO_TARGET_DIR="$repo/userspace/target"
 TEST_BINS=$(cd "$repo/tests/vmtests" && cargo test -q --release --no-run --message-format=json |
 	python3 -c 'import json,sys
+bins = []
 for l in sys.stdin:
     m = json.loads(l)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
-        print(m["target"]["name"], m["executable"])')
+        bins.append((m["target"]["name"], m["executable"]))
+for name, path in sorted(bins):
+    print(name, path)')
 [ -n "$TEST_BINS" ] || die "no VM test binaries were built"
 (cd "$repo/tests/vmtests" && cargo build -q --release --bins) || die "building the VM tools failed"
 # The inspection tool and the demo driver, which tests/vmtests/tests/inspect.rs
