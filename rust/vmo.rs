@@ -623,6 +623,9 @@ impl Vmo {
                     }
                     hole
                 };
+                // (`buffer + done` cannot overflow: `done` grows only past
+                // user memory that was written, which lies below the
+                // user address limit.)
                 if hole {
                     uarg::clear(buffer + done, n)?;
                 } else {

@@ -107,9 +107,11 @@ else
 	refused_with_reason() {
 		local log
 		log=$(dmesg) || return 1
-		# The reason is among the last lines.
-		[[ ${log: -1000} == *"mode=0o1777 is not a permission mode"* ]] || {
-			echo "no reason in the log's end: ${log: -400}"
+		# The reason is among the last lines (the log's last 1,000
+		# characters, or all of it when shorter).
+		log=${log:$((${#log} > 1000 ? ${#log} - 1000 : 0))}
+		[[ $log == *"mode=0o1777 is not a permission mode"* ]] || {
+			echo "no reason in the log's end: $log"
 			return 1
 		}
 	}

@@ -212,6 +212,25 @@ pub fn module_refcnt() -> u32 {
         .unwrap()
 }
 
+/// A fresh private anonymous read-write mapping of `len` bytes, never
+/// touched; the caller unmaps it.
+pub fn anon_mapping(len: usize) -> *mut libc::c_void {
+    // SAFETY: A new mapping at an address the kernel picks; nothing else
+    // refers to it.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(p, libc::MAP_FAILED, "mmap of {len} anonymous bytes");
+    p
+}
+
 /// Number of open descriptors of this process.
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()

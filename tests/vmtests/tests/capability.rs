@@ -1018,18 +1018,7 @@ impl Uffd {
         let r = unsafe { libc::ioctl(fd.as_raw_fd(), UFFDIO_API, api.as_mut_ptr()) };
         assert_eq!(r, 0, "UFFDIO_API");
         let len = pages * PAGE;
-        // SAFETY: A fresh private anonymous mapping, never touched.
-        let region = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(region, libc::MAP_FAILED);
+        let region = anon_mapping(len);
         // start, len, mode (MISSING), ioctls (out).
         let mut reg = [region as u64, len as u64, 1, 0];
         // SAFETY: `reg` is a `struct uffdio_register`.

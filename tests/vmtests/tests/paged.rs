@@ -242,18 +242,7 @@ fn large_reads_see_data_and_zeros_exactly_wherever_they_lie() {
     // A buffer whose last page is unmapped: refused (INVALID_ARGS, as for
     // any bad buffer) whether that piece is a hole or data.
     let len = 2 * CHUNK as usize;
-    // SAFETY: A fresh anonymous mapping, unmapped below.
-    let buf = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(buf, libc::MAP_FAILED);
+    let buf = anon_mapping(len);
     let last = buf as usize + len - PAGE as usize;
     // SAFETY: The last page of the mapping made above.
     let unmapped = unsafe { libc::munmap(last as *mut _, PAGE as usize) };
