@@ -54,9 +54,9 @@ lib:
 # rule that gives /dev/zxvmo to group zxvmo with mode 0660, the group's
 # sysusers.d entry, the C headers (<zxvmo.h>, <zxvmo/zircon.h>) and
 # Zircon's C API library with its pkg-config file (zxvmo-zircon); without
-# DESTDIR it also runs depmod and ldconfig, creates the group
-# (systemd-sysusers, else groupadd) and reloads udev. `make uninstall`
-# removes what install put there. DESTDIR=<dir> stages the tree for a
+# DESTDIR it also runs depmod, creates the group (systemd-sysusers, else
+# groupadd), reloads udev and, when it is needed, ldconfig (below). `make
+# uninstall` removes what install put there. DESTDIR=<dir> stages the tree for a
 # package instead. (`make -o modules -o lib install` installs what is
 # already built.)
 KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
@@ -71,6 +71,21 @@ INSTALLED = $(MODDIR)/zxvmo.ko $(UDEVDIR)/99-zxvmo.rules $(SYSUSERSDIR)/zxvmo.co
 	$(DESTDIR)$(INCLUDEDIR)/zxvmo.h $(DESTDIR)$(INCLUDEDIR)/zxvmo/zircon.h \
 	$(DESTDIR)$(LIBDIR)/libzxvmo_zircon.so $(DESTDIR)$(LIBDIR)/libzxvmo_zircon.a \
 	$(DESTDIR)$(LIBDIR)/pkgconfig/zxvmo-zircon.pc
+
+# ldconfig rebuilds the whole cache by reading every library on the system
+# (35 s in the test VM), and the cache changes what ld.so finds in two
+# cases only: when it lists libzxvmo_zircon.so (an entry to refresh after
+# an install, or to drop after an uninstall), and when the library goes to
+# a directory ld.so does not search by itself. So ldconfig runs in those
+# cases, and whenever ld.so cannot list its system directories.
+# $(call ldconfig_if_needed,install) or $(call ldconfig_if_needed,uninstall)
+ldconfig_if_needed = \
+	if ldconfig -p 2>/dev/null | grep -q '/libzxvmo_zircon\.so$$' || \
+		{ [ $(1) = install ] && ! ld.so --list-diagnostics 2>/dev/null | \
+			sed -n 's/^path\.system_dirs\[[^]]*\]="\(.*\)\/"$$/\1/p' | \
+			grep -qxF '$(patsubst %/,%,$(LIBDIR))'; }; then \
+		ldconfig; \
+	fi
 
 install: modules lib
 	@test -n "$(KVER)" || { echo "zxvmo: no kernel release in $(KDIR)/include/config/kernel.release" >&2; exit 1; }
@@ -87,7 +102,7 @@ install: modules lib
 	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/zxvmo-zircon.pc
 	@if [ -z "$(DESTDIR)" ]; then \
 		depmod -a $(KVER); \
-		ldconfig; \
+		$(call ldconfig_if_needed,install); \
 		systemd-sysusers $(SYSUSERSDIR)/zxvmo.conf 2>/dev/null || getent group zxvmo >/dev/null || groupadd -r zxvmo; \
 		udevadm control --reload-rules 2>/dev/null || true; \
 	fi
@@ -98,7 +113,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/zxvmo 2>/dev/null
 	@if [ -z "$(DESTDIR)" ]; then \
 		depmod -a $(KVER); \
-		ldconfig; \
+		$(call ldconfig_if_needed,uninstall); \
 		udevadm control --reload-rules 2>/dev/null || true; \
 		! getent group zxvmo >/dev/null || groupdel zxvmo; \
 	fi

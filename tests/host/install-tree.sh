@@ -43,6 +43,24 @@ check "... and as C++" \
 make -s -C "$repo" KDIR="$kdir" DESTDIR="$stage" uninstall >/dev/null
 check "make uninstall DESTDIR removes every file" '[ -z "$(find "$stage" -type f)" ]'
 
+# Without DESTDIR, install and uninstall run ldconfig only when the cache
+# matters (Makefile: ldconfig_if_needed). Their decision, run with a stand-in
+# for ldconfig that prints what it would do and, for -p, the cache given.
+ldconfig_runs() { # install|uninstall LIBDIR CACHE-LINE
+	local line
+	line=$(make -s -n -C "$repo" KDIR="$kdir" LIBDIR="$2" -o modules -o lib "$1" | grep 'ldconfig -p')
+	line=${line%\\}
+	line=${line%; }
+	CACHE=$3 bash -c 'ldconfig() { if [ "$1" = -p ]; then printf "%s\n" "$CACHE"; else echo run; fi; }; '"$line"
+}
+none="libc.so.6 (libc6,x86-64) => /lib/x86_64-linux-gnu/libc.so.6"
+cached="libzxvmo_zircon.so (libc6,x86-64) => /usr/local/lib/libzxvmo_zircon.so"
+check "install into ld.so's own /usr/lib runs no ldconfig" '[ -z "$(ldconfig_runs install /usr/lib "$none")" ]'
+check "install into /usr/local/lib runs ldconfig" '[ "$(ldconfig_runs install /usr/local/lib "$none")" = run ]'
+check "install runs ldconfig when the cache lists the library" '[ "$(ldconfig_runs install /usr/lib "$cached")" = run ]'
+check "uninstall runs ldconfig when the cache lists the library, and only then" \
+	'[ "$(ldconfig_runs uninstall /usr/local/lib "$cached")" = run ] && [ -z "$(ldconfig_runs uninstall /usr/local/lib "$none")" ]'
+
 check "check-kernel accepts the test kernel's tree" '"$repo/scripts/check-kernel.sh" "$kdir" >/dev/null'
 norust=$(mktemp -d)
 echo '# CONFIG_RUST is not set' >"$norust/.config"
