@@ -358,3 +358,28 @@ pub fn fail_each_allocation<T>(f: impl Fn() -> Result<T, zxvmo::Status>) -> usiz
     }
     panic!("the call met more than 1000 fault points");
 }
+
+/// The `/proc/self/maps` line of the mapping that contains `addr`.
+pub fn maps_line(addr: usize) -> Option<String> {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .find(|l| {
+            let (s, e) = l.split(' ').next().unwrap().split_once('-').unwrap();
+            let (s, e) = (
+                usize::from_str_radix(s, 16).unwrap(),
+                usize::from_str_radix(e, 16).unwrap(),
+            );
+            s <= addr && addr < e
+        })
+        .map(str::to_owned)
+}
+
+/// The page offset in its file of the mapping that contains `addr` (where
+/// `addr` lies in it), as `/proc/self/maps` shows the kernel's `vm_pgoff`.
+pub fn maps_pgoff(addr: usize) -> Option<usize> {
+    let line = maps_line(addr)?;
+    let start = usize::from_str_radix(line.split('-').next().unwrap(), 16).unwrap();
+    let offset = u64::from_str_radix(line.split_whitespace().nth(2).unwrap(), 16).unwrap();
+    Some(offset as usize / 4096 + (addr - start) / 4096)
+}

@@ -128,22 +128,6 @@ fn vm_writev(addr: usize, data: &[u8]) -> Result<(), i32> {
     }
 }
 
-/// The `/proc/self/maps` line of the mapping that contains `addr`.
-fn maps_line(addr: usize) -> Option<String> {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .find(|l| {
-            let (s, e) = l.split(' ').next().unwrap().split_once('-').unwrap();
-            let (s, e) = (
-                usize::from_str_radix(s, 16).unwrap(),
-                usize::from_str_radix(e, 16).unwrap(),
-            );
-            s <= addr && addr < e
-        })
-        .map(str::to_owned)
-}
-
 /// One VMO of each kind, with a marker byte `0x5a + page` at the start of
 /// each of its four pages. The `Vmo` returned is the one to attack; the
 /// others keep what it depends on alive.
@@ -310,9 +294,7 @@ fn remap_file_pages_cannot_widen_or_leave_the_range() {
         let ro = read_only(&k.vmo);
         let m = Raw::map(&ro, 4 * PAGE, libc::PROT_READ, 0).unwrap();
         // The mapping's offset in its file, as the kernel sees it.
-        let line = maps_line(m.addr).unwrap();
-        let pgoff =
-            usize::from_str_radix(line.split_whitespace().nth(2).unwrap(), 16).unwrap() / PAGE;
+        let pgoff = maps_pgoff(m.addr).unwrap();
         // Page 2 of the VMO into the first page: within the range, allowed
         // or refused, but never writable afterwards.
         // SAFETY: Re-maps pages of our own mapping `m`.

@@ -10,7 +10,7 @@
 use zxvmo::{
     Reason, Refusal, Resource, ResourceFlags, ResourceKind, Status, VmarFlags, Vmo, VmoChildOptions,
 };
-use zxvmo_vmtests::{edu_bar0, require_vm};
+use zxvmo_vmtests::{edu_bar0, maps_pgoff, require_vm};
 
 const LOCKDOWN: &str = "/sys/kernel/security/lockdown";
 const PAGE: usize = 4096;
@@ -49,13 +49,19 @@ fn lockdown_opens_no_new_way_to_device_memory_whatever_was_taken_before() {
         ResourceKind::Mmio,
         ResourceFlags::empty(),
         bar.base,
-        PAGE as u64,
+        2 * PAGE as u64,
         "pre-lockdown",
     )
     .unwrap();
     let vmo = Vmo::create_physical(&res, bar.base, PAGE).unwrap();
     let before = vmo.map(0, PAGE, VmarFlags::PERM_READ).unwrap();
     assert_eq!(before.read32(0).unwrap(), 0x0100_00ed, "edu's ID register");
+    // And a mapping of the first page of a two-page VMO: no mapping reaches
+    // its second page before lockdown.
+    let two = Vmo::create_physical(&res, bar.base, 2 * PAGE).unwrap();
+    let first = two.map(0, PAGE, VmarFlags::PERM_READ).unwrap();
+    let addr = first.as_ptr() as usize;
+    let pgoff = maps_pgoff(addr).expect("the first page's mapping");
 
     std::fs::write(LOCKDOWN, "integrity").expect("raising lockdown to integrity");
     let level = std::fs::read_to_string(LOCKDOWN).unwrap();
@@ -82,6 +88,23 @@ fn lockdown_opens_no_new_way_to_device_memory_whatever_was_taken_before() {
         slice.map(0, PAGE, VmarFlags::PERM_READ).unwrap_err(),
         "a new mapping of a slice made under lockdown",
     );
+    // ... nor by mapping the file of a mapping made before again
+    // (`remap_file_pages`), at the page no mapping reached.
+    // SAFETY: Re-maps the one page of our own mapping `first`.
+    let r = unsafe { libc::syscall(libc::SYS_remap_file_pages, addr, PAGE, 0, pgoff + 1, 0) };
+    let errno = std::io::Error::last_os_error().raw_os_error();
+    assert_eq!(
+        (r, errno),
+        (-1, Some(libc::EACCES)),
+        "remap_file_pages to the second page of a VMO mapped before lockdown"
+    );
+    // What is there now (the refused re-map may leave the page unmapped) is
+    // still the first page.
+    if let Some(now) = maps_pgoff(addr) {
+        assert_eq!(now, pgoff, "the page remap_file_pages was refused");
+        assert_eq!(first.read32(0).unwrap(), 0x0100_00ed);
+    }
+    drop(first);
     // The mapping made before stays, as Linux's own do.
     assert_eq!(before.read32(0).unwrap(), 0x0100_00ed);
     // Paged VMOs reach no device and stay usable.
