@@ -5,8 +5,9 @@
 //! Each test makes the attack and checks that it fails and that nothing
 //! changed: `mprotect`, `remap_file_pages`, `mremap`, `fork`,
 //! `/proc/PID/mem`, `process_vm_writev`, `/proc/PID/map_files`, `madvise`,
-//! write-only and execute-only mappings, information without rights,
-//! resource rights, names that forge `/proc/iomem` lines, split physical
+//! `splice`, `vmsplice`, `sendfile`, `/proc/PID/fd`, write-only and
+//! execute-only mappings, information without rights, resource rights,
+//! names that forge `/proc/iomem` lines, split physical
 //! mappings (x86 PAT memtypes), deep object chains, memory-cgroup limits,
 //! userfaultfd-stalled buffers and large offsets.
 
@@ -443,6 +444,110 @@ fn map_files_cannot_reopen_a_mapping_as_a_plain_file() {
             k.name
         );
         assert!(std::fs::File::open(&path).is_err(), "{}: {path}", k.name);
+    }
+}
+
+/// A pipe: (read end, write end).
+fn pipe() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: Two new descriptors, each owned once.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+/// `vmsplice(2)` of `len` bytes at `addr` with pipe end `fd`: the count
+/// or the errno.
+fn vmsplice(fd: impl AsFd, addr: usize, len: usize) -> Result<usize, i32> {
+    let iov = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: len,
+    };
+    // SAFETY: One iovec over our own mapping; the kernel checks access.
+    let n = unsafe { libc::vmsplice(fd.as_fd().as_raw_fd(), &iov, 1, 0) };
+    usize::try_from(n).map_err(|_| errno())
+}
+
+#[test]
+fn splice_vmsplice_and_reopening_the_handle_cannot_pass_its_rights() {
+    for k in kinds() {
+        let ro = read_only(&k.vmo);
+        let m = Raw::map(&ro, 4 * PAGE, libc::PROT_READ, 0).unwrap();
+        // From a pipe into the read-only mapping (vmsplice on a pipe's read
+        // end copies out to user memory).
+        let (r, w) = pipe();
+        // SAFETY: Writes from a live buffer to our own pipe.
+        let n = unsafe { libc::write(w.as_raw_fd(), b"XXXX".as_ptr().cast(), 4) };
+        assert_eq!(n, 4);
+        assert_eq!(
+            vmsplice(&r, m.addr, 4),
+            Err(libc::EFAULT),
+            "{}: vmsplice from a pipe into a read-only mapping",
+            k.name
+        );
+        assert_unchanged(&k, &m, 0);
+        // The handle takes no data: write(2), splice from the pipe, and
+        // sendfile all need a write operation it does not have.
+        let fd = ro.as_fd().as_raw_fd();
+        // SAFETY: Writes from a live buffer to our own descriptor.
+        let n = unsafe { libc::write(fd, b"X".as_ptr().cast(), 1) };
+        assert_eq!((n, errno()), (-1, libc::EINVAL), "{}: write(2)", k.name);
+        // SAFETY: Splices between two of our own descriptors.
+        let n = unsafe {
+            libc::splice(
+                r.as_raw_fd(),
+                std::ptr::null_mut(),
+                fd,
+                std::ptr::null_mut(),
+                4,
+                0,
+            )
+        };
+        assert_eq!((n, errno()), (-1, libc::EINVAL), "{}: splice", k.name);
+        // SAFETY: As above.
+        let n = unsafe { libc::sendfile(fd, r.as_raw_fd(), std::ptr::null_mut(), 4) };
+        assert_eq!((n, errno()), (-1, libc::EINVAL), "{}: sendfile", k.name);
+        // Nor does the handle open again, read-write or at all, through
+        // /proc/self/fd: the file's inode has no open.
+        let path = format!("/proc/self/fd/{fd}");
+        for write in [true, false] {
+            let e = std::fs::OpenOptions::new()
+                .read(true)
+                .write(write)
+                .open(&path)
+                .unwrap_err();
+            assert_eq!(
+                e.raw_os_error(),
+                Some(libc::ENXIO),
+                "{}: {path} (write: {write})",
+                k.name
+            );
+        }
+        for page in 0..4 {
+            assert_unchanged(&k, &m, page);
+        }
+        // A handle without READ maps only PROT_NONE; vmsplice cannot read
+        // it into a pipe.
+        let map_only = k.vmo.duplicate_handle(Rights::MAP | Rights::WRITE).unwrap();
+        let none = Raw::map(&map_only, PAGE, libc::PROT_NONE, 0).unwrap();
+        let (r, w) = pipe();
+        assert_eq!(
+            vmsplice(&w, none.addr, 1),
+            Err(libc::EFAULT),
+            "{}: vmsplice of a mapping whose handle has no READ",
+            k.name
+        );
+        drop(w);
+        let mut b = [0u8; 1];
+        // SAFETY: Reads into a live local buffer.
+        let n = unsafe { libc::read(r.as_raw_fd(), b.as_mut_ptr().cast(), 1) };
+        assert_eq!(n, 0, "{}: the pipe got bytes", k.name);
     }
 }
 
