@@ -475,7 +475,7 @@ fn vmsplice(fd: impl AsFd, addr: usize, len: usize) -> Result<usize, i32> {
 }
 
 #[test]
-fn splice_vmsplice_and_reopening_the_handle_cannot_pass_its_rights() {
+fn pipes_and_the_handles_own_file_cannot_pass_its_rights() {
     for k in kinds() {
         let ro = read_only(&k.vmo);
         let m = Raw::map(&ro, 4 * PAGE, libc::PROT_READ, 0).unwrap();
@@ -513,6 +513,54 @@ fn splice_vmsplice_and_reopening_the_handle_cannot_pass_its_rights() {
         // SAFETY: As above.
         let n = unsafe { libc::sendfile(fd, r.as_raw_fd(), std::ptr::null_mut(), 4) };
         assert_eq!((n, errno()), (-1, libc::EINVAL), "{}: sendfile", k.name);
+        // Nor can its file be cut, punched or privately mapped, nor the
+        // mapping populated for writing.
+        let result = |r: i32| if r == 0 { 0 } else { errno() };
+        // SAFETY: Calls on our own descriptor.
+        let truncate = result(unsafe { libc::ftruncate(fd, 0) });
+        // SAFETY: As above.
+        let punch = result(unsafe {
+            libc::fallocate(
+                fd,
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                0,
+                PAGE as libc::off_t,
+            )
+        });
+        // SAFETY: Advice on our own mapping.
+        let populate =
+            result(unsafe { libc::madvise(m.ptr(), 4 * PAGE, libc::MADV_POPULATE_WRITE) });
+        // SAFETY: A private mapping request; on success it is unmapped.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                PAGE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE,
+                fd,
+                0,
+            )
+        };
+        let private = if p == libc::MAP_FAILED {
+            errno()
+        } else {
+            // SAFETY: Unmaps what was just mapped.
+            unsafe { libc::munmap(p, PAGE) };
+            0
+        };
+        assert_eq!(
+            (truncate, punch, populate, private),
+            (libc::EINVAL, libc::ENODEV, libc::EINVAL, libc::EINVAL),
+            "{}: ftruncate, fallocate(PUNCH_HOLE), MADV_POPULATE_WRITE, MAP_PRIVATE \
+             of a read-only handle",
+            k.name
+        );
+        assert_eq!(
+            ro.get_size().unwrap(),
+            4 * PAGE as u64,
+            "{}: its size",
+            k.name
+        );
         // Nor does the handle open again, read-write or at all, through
         // /proc/self/fd: the file's inode has no open.
         let path = format!("/proc/self/fd/{fd}");
