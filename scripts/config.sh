@@ -25,8 +25,8 @@ die() { printf '\033[1;31m[zxvmo] error:\033[0m %s\n' "$*" >&2; exit 1; }
 # newest Debian packages (trixie-backports). The first is the default.
 ZXVMO_KERNELS="6.12 7.3"
 # What set-up builds and `make test` runs when KERNELS is not given: both.
-# (The kernels build in 13 and 16 minutes on 2 cores, and each runs its VM
-# boot in about 7.) `make check`, `make demo`, `make hostile` and `make bench`
+# (The kernels build in 15 and 18 minutes on 2 cores; their VM boots run in
+# about 4 and 3.) `make check`, `make demo`, `make hostile` and `make bench`
 # use one kernel, the first.
 ZXVMO_DEFAULT_KERNELS="6.12 7.3"
 zxvmo_series_known() { case " $ZXVMO_KERNELS " in *" $1 "*) return 0 ;; esac; return 1; }
