@@ -56,9 +56,9 @@ lib:
 # Zircon's C API library with its pkg-config file (zxvmo-zircon); without
 # DESTDIR it also runs depmod, creates the group (systemd-sysusers, else
 # groupadd), reloads udev and, when it is needed, ldconfig (below). `make
-# uninstall` removes what install put there. DESTDIR=<dir> stages the tree for a
-# package instead. (`make -o modules -o lib install` installs what is
-# already built.)
+# uninstall` removes what install put there. DESTDIR=<dir> stages the tree
+# for a package instead. (`make -o modules -o lib install` installs what
+# is already built.)
 KVER ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 PREFIX ?= /usr
 LIBDIR ?= $(PREFIX)/lib

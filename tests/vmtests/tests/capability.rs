@@ -7,9 +7,9 @@
 //! `/proc/PID/mem`, `process_vm_writev`, `/proc/PID/map_files`, `madvise`,
 //! `splice`, `vmsplice`, `sendfile`, `/proc/PID/fd`, write-only and
 //! execute-only mappings, information without rights, resource rights,
-//! names that forge `/proc/iomem` lines, split physical
-//! mappings (x86 PAT memtypes), deep object chains, memory-cgroup limits,
-//! userfaultfd-stalled buffers and large offsets.
+//! names that forge `/proc/iomem` lines, split physical mappings (x86 PAT
+//! memtypes), deep object chains, memory-cgroup limits, userfaultfd-stalled
+//! buffers and large offsets.
 
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::mpsc;
@@ -831,10 +831,10 @@ fn allow_fds(n: u64) {
 /// recursion takes at least a call's 8-byte return address a level, so at
 /// 5,000 links it needs 40,000 bytes, more than the debug kernel's whole
 /// 32 KiB stack (`THREAD_SIZE` with KASAN), and real frames are several
-/// times larger. The other orders free a
-/// link at a time (leaf first) or in cascades of every length (random,
-/// middle out); they check the accounting of every order, for which
-/// `deep / 10` links exercise the same code.
+/// times larger. The other orders free a link at a time (leaf first) or in
+/// cascades of every length (random, middle out); they check the
+/// accounting of every order, for which `deep / 10` links exercise the
+/// same code.
 fn teardown_orders(deep: usize) -> Vec<(&'static str, Vec<usize>)> {
     let n = (deep / 10).max(2);
     let mut shuffled: Vec<usize> = (0..n).collect();
