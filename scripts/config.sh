@@ -60,6 +60,16 @@ zxvmo_kdir() {
 	readlink -f "$link"
 }
 
+# build_warnings LOG: prints the lines of a module build's output (make's
+# stdout and stderr) that are compiler or Kbuild warnings or errors. Against
+# a tree prepared with `modules_prepare` there is no vmlinux, so modpost
+# cannot resolve symbols: its "undefined" lines are not counted.
+build_warnings() {
+	grep -Ei 'warning|error' <<<"$1" |
+		grep -Ev '^WARNING: modpost: ("[^"]+" \[.*\] undefined!|suppressed [0-9]+ unresolved symbol warnings|Symbol info of vmlinux is missing)' |
+		grep -Ev 'KBUILD_MODPOST_WARN|unresolved symbol errors|You may get many|^WARNING: Module.symvers is missing' || true
+}
+
 # Copies what building zxvmo.ko needs, without build products, into $1:
 # a scratch tree for another kernel, or a DKMS source tree (dkms.conf and
 # the kernel check it runs included).

@@ -5,8 +5,8 @@
 # the suite runs them in this order, the same in every run), FUZZ and
 # STRESS (release tools); builds the zxvmo tool and Zircon's C library.
 # Defines build_modules KDIR [DIR]: zxvmo.ko and the tests' helper modules
-# against one kernel tree, and signed copies for the lockdown boot; and
-# stage_tree DIR: a tree of its own for one kernel's modules.
+# against one kernel tree (warning-free), and signed copies for the lockdown
+# boot; and stage_tree DIR: a tree of its own for one kernel's modules.
 
 export CARGO_TARGET_DIR="$repo/userspace/target"
 TEST_BINS=$(cd "$repo/tests/vmtests" && cargo test -q --release --no-run --message-format=json |
@@ -33,15 +33,24 @@ test_bin() { awk -v n="$1" '$1 == n { print $2 }' <<<"$TEST_BINS"; }
 # build_modules KDIR [DIR]: zxvmo.ko, the self-test module and the claim
 # probe, built in DIR (default: the repository; Kbuild rebuilds what
 # another kernel left) against KDIR, and DIR/out/*-signed.ko: copies signed
-# with KDIR's own build key, as lockdown loads only signed modules.
+# with KDIR's own build key, as lockdown loads only signed modules. A
+# compiler warning fails it as an error does: these builds are the warning
+# check for the test kernels' configs (scripts/check-builds.sh checks the
+# other configs).
 build_modules() {
-	local kdir=$1 dir=${2:-$repo} ko signed
-	make -s -C "$dir" KDIR="$kdir" modules || die "building zxvmo.ko against $kdir failed"
-	make -s -C "$dir" KDIR="$kdir" M="$dir/tests/selftest-warn" modules ||
-		die "building the self-test module failed"
-	# The stand-in for a kernel driver that tests/vmtests/tests/claims.rs loads.
-	make -s -C "$dir" KDIR="$kdir" M="$dir/tests/claim-probe" modules ||
-		die "building the claim-probe module failed"
+	local kdir=$1 dir=${2:-$repo} ko signed what log args
+	# The last: the stand-in for a kernel driver that claims.rs loads.
+	for what in "" tests/selftest-warn tests/claim-probe; do
+		args=()
+		[ -z "$what" ] || args=(M="$dir/$what")
+		if ! log=$(make -s -C "$dir" KDIR="$kdir" "${args[@]}" modules 2>&1); then
+			printf '%s\n' "$log" >&2
+			die "building ${what:-zxvmo.ko} against $kdir failed"
+		fi
+		[ -z "$log" ] || printf '%s\n' "$log" >&2
+		[ -z "$(build_warnings "$log")" ] ||
+			die "building ${what:-zxvmo.ko} against $kdir printed warnings (above)"
+	done
 	mkdir -p "$dir/out"
 	for ko in zxvmo.ko tests/selftest-warn/zxvmo_selftest_warn.ko; do
 		signed="$dir/out/$(basename "$ko" .ko)-signed.ko"
