@@ -4,8 +4,8 @@
 # Builds the module against the first kernel in KERNELS (default 6.12) and
 # the in-VM tests (incrementally), boots the debug kernel once and runs
 # tests/vm/suite.sh: every Rust VM test group, with the cascading object
-# chains 1,000 deep instead of make test's 5,000 (the other teardown
-# orders 100 instead of 500), in a 1 GiB guest as make test's (each
+# chains 1,000 deep instead of make test's 2,500 (the other teardown
+# orders 100 instead of 250), in a 1 GiB guest as make test's (each
 # kmemleak scan reads the KASAN shadow of all the guest's RAM: 6.8 s, not
 # 9.5 as at 2 GiB). The kernel log of the run is
 # scanned for reports as in make test. No host checks, installed-module

@@ -827,11 +827,13 @@ fn allow_fds(n: u64) {
 /// (0 the root) in the order their handles close. Each link holds its
 /// parent, so closing the root first frees nothing until the leaf's handle
 /// closes, and then the whole chain goes in one cascade: that order runs
-/// `deep` links, and proves the cascade is a loop and not a recursion: a
-/// recursion takes at least a call's 8-byte return address a level, so at
-/// 5,000 links it needs 40,000 bytes, more than the debug kernel's whole
-/// 32 KiB stack (`THREAD_SIZE` with KASAN), and real frames are several
-/// times larger. The other orders free a link at a time (leaf first) or in
+/// `deep` links, and proves the cascade is a loop and not a recursion. The
+/// test kernels are built with frame pointers (`scripts/kernel.config`), so
+/// their C and Rust alike push a return address and a frame pointer at
+/// every call that is not a jump: a recursion takes at least 16 bytes a
+/// level, and at 2,500 links it needs 40,000 bytes, more than the debug
+/// kernel's whole 32 KiB stack (`THREAD_SIZE` with KASAN); real frames are
+/// several times larger. The other orders free a link at a time (leaf first) or in
 /// cascades of every length (random, middle out); they check the
 /// accounting of every order, for which `deep / 10` links exercise the
 /// same code.
@@ -881,18 +883,18 @@ fn chain<T>(what: &str, deep: usize, first: impl Fn() -> T, make: impl Fn(&T) ->
     }
 }
 
-/// How deep the cascading chains go: 5,000 (`make test`; see
+/// How deep the cascading chains go: 2,500 (`make test`; see
 /// `teardown_orders` for why that is deep enough), or `ZXVMO_CHAIN_DEPTH`
 /// (`make check` uses 1,000 to keep the edit-test loop short).
 fn depth() -> usize {
     std::env::var("ZXVMO_CHAIN_DEPTH")
         .ok()
         .and_then(|d| d.parse().ok())
-        .unwrap_or(5_000)
+        .unwrap_or(2_500)
 }
 
 #[test]
-fn slice_chains_5000_deep_tear_down_in_every_order() {
+fn slice_chains_2500_deep_tear_down_in_every_order() {
     require_vm();
     let root = || Vmo::create_with_opts(VmoOptions::NON_RESIZABLE, PAGE as u64).unwrap();
     chain("slices", depth(), root, |v| {
@@ -902,7 +904,7 @@ fn slice_chains_5000_deep_tear_down_in_every_order() {
 }
 
 #[test]
-fn snapshot_chains_5000_deep_tear_down_in_every_order() {
+fn snapshot_chains_2500_deep_tear_down_in_every_order() {
     require_vm();
     let root = || {
         let v = Vmo::create(PAGE as u64).unwrap();
@@ -916,7 +918,7 @@ fn snapshot_chains_5000_deep_tear_down_in_every_order() {
 }
 
 #[test]
-fn resource_and_physical_slice_chains_5000_deep_tear_down_in_every_order() {
+fn resource_and_physical_slice_chains_2500_deep_tear_down_in_every_order() {
     require_vm();
     let bar = edu_bar0();
     let top = || bar_resource(&bar, ResourceFlags::EXCLUSIVE, "chain");
